@@ -1,0 +1,85 @@
+//! What each `tuner` subcommand does.
+
+use anyhow::Context as _;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::app::{self, AppState, HttpOptions};
+use crate::config::{Cli, Command, ServeArgs, TokenCommand, WorkspaceCommand};
+use crate::error::Error;
+use crate::{auth, db, schema, workspaces};
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Schema => {
+            print!("{}", schema::sdl());
+            Ok(())
+        }
+        Command::Migrate => {
+            open(&cli.database_url).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Serve(args) => serve(&cli.database_url, args).await,
+        Command::Workspace(WorkspaceCommand::Create { name }) => {
+            let db = open(&cli.database_url).await?;
+            let workspace = workspaces::create(&db, &name).await.map_err(explain)?;
+            println!("created workspace {:?} (id {})", workspace.name, workspace.id);
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { workspace, role, name }) => {
+            let db = open(&cli.database_url).await?;
+            let workspace = workspaces::find_by_name(&db, &workspace).await.map_err(explain)?;
+            let (token, secret) = workspaces::tokens::create(&db, workspace.id, &name, role.into())
+                .await
+                .map_err(explain)?;
+            println!(
+                "created {} token {:?} (id {}) for workspace {:?}; its secret, shown only this once:\n\n    {secret}\n",
+                auth::role_name(token.role),
+                token.name,
+                token.id,
+                workspace.name
+            );
+            println!("send it as the header `Authorization: Bearer {secret}`");
+            Ok(())
+        }
+    }
+}
+
+/// Opens the database and applies pending migrations.
+async fn open(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let db = db::connect(url).await.context("cannot open the database (check --database-url / TUNER_DATABASE_URL)")?;
+    db::migrate(&db).await.context("cannot apply database migrations")?;
+    Ok(db)
+}
+
+fn explain(err: Error) -> anyhow::Error {
+    anyhow::anyhow!("{} ({})", err.message(), err.code())
+}
+
+async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let db = open(database_url).await?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    if let Some(created) = workspaces::bootstrap(&db).await.map_err(explain)? {
+        print_bootstrap_banner(&created, address);
+    }
+    let router = app::router(AppState::new(db.clone()), &HttpOptions::from(&args))?;
+    tracing::info!(%address, "tuner is listening; GraphiQL at http://{address}/graphql");
+    app::serve(listener, router, app::shutdown_signal()).await?;
+    db.close().await.context("cannot close the database")?;
+    Ok(())
+}
+
+fn print_bootstrap_banner(created: &workspaces::Bootstrap, address: std::net::SocketAddr) {
+    let secret = &created.admin_secret;
+    println!(
+        "\nCreated workspace {:?} with an ADMIN API token. It is shown only this once:\n\n    {secret}\n\n\
+         Send it as the header `Authorization: Bearer {secret}`.\n\
+         In GraphiQL (http://{address}/graphql) paste {{\"Authorization\": \"Bearer {secret}\"}} into the Headers tab.\n",
+        created.workspace.name
+    );
+}

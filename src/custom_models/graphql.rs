@@ -1,0 +1,182 @@
+//! GraphQL API of custom models.
+
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, ID};
+use chrono::{DateTime, Utc};
+
+use super::{ModelPatch, NewModel};
+use crate::auth::Role;
+use crate::context::ContextExt;
+use crate::entities::custom_model::{self, ModelStatus};
+use crate::ids;
+
+/// Lifecycle of a custom model.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "ModelStatus")]
+pub enum ModelStatusGql {
+    /// No training job has produced a model yet.
+    NotTrained,
+    /// A training job is running.
+    Training,
+    /// A fine-tuned model is available under `fineTunedModel`.
+    Ready,
+    /// The last training job failed.
+    Failed,
+}
+
+impl From<ModelStatus> for ModelStatusGql {
+    fn from(status: ModelStatus) -> Self {
+        match status {
+            ModelStatus::NotTrained => Self::NotTrained,
+            ModelStatus::Training => Self::Training,
+            ModelStatus::Ready => Self::Ready,
+            ModelStatus::Failed => Self::Failed,
+        }
+    }
+}
+
+/// A custom model: a named fine-tuning target and, once trained, the provider's model.
+pub struct CustomModel(custom_model::Model);
+
+#[Object]
+impl CustomModel {
+    /// The model's id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Name, unique in the workspace.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// What the model is for.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// The fine-tuning provider, such as `openai`.
+    async fn provider(&self) -> &str {
+        &self.0.provider
+    }
+    /// The provider model that training starts from, such as `gpt-4o-mini-2024-07-18`.
+    async fn base_model(&self) -> &str {
+        &self.0.base_model
+    }
+    /// Lifecycle status.
+    async fn status(&self) -> ModelStatusGql {
+        self.0.status.into()
+    }
+    /// The provider's name of the fine-tuned model (such as `ft:gpt-4o-mini-...`); null until
+    /// a training job has succeeded.
+    async fn fine_tuned_model(&self) -> Option<&str> {
+        self.0.fine_tuned_model.as_deref()
+    }
+    /// When the model was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the model was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// A new custom model.
+#[derive(InputObject)]
+pub struct CreateCustomModelInput {
+    /// Name, unique in the workspace (1 to 100 characters, one line).
+    name: String,
+    /// What the model is for (at most 10,000 characters).
+    description: Option<String>,
+    /// Fine-tuning provider id; `openai` when omitted.
+    provider: Option<String>,
+    /// Base model to train from; `gpt-4o-mini-2024-07-18` when omitted.
+    base_model: Option<String>,
+}
+
+/// Changes to a custom model; omitted fields are kept.
+#[derive(InputObject)]
+pub struct UpdateCustomModelInput {
+    /// New name, unique in the workspace.
+    name: Option<String>,
+    /// New description; null clears it.
+    description: MaybeUndefined<String>,
+    /// New provider id; only while the model has never been trained.
+    provider: Option<String>,
+    /// New base model; only while the model has never been trained.
+    base_model: Option<String>,
+}
+
+/// Queries on custom models. READER and up.
+#[derive(Default)]
+pub struct CustomModelQuery;
+
+#[Object]
+impl CustomModelQuery {
+    /// The workspace's custom models, oldest first.
+    async fn custom_models(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CustomModel>> {
+        let principal = ctx.principal(Role::Reader)?;
+        let models = super::list(ctx.db()?, principal.workspace_id).await?;
+        Ok(models.into_iter().map(CustomModel).collect())
+    }
+
+    /// One custom model.
+    async fn custom_model(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The model's id.")] id: ID,
+    ) -> async_graphql::Result<CustomModel> {
+        let principal = ctx.principal(Role::Reader)?;
+        let id = ids::parse("id", &id)?;
+        Ok(CustomModel(super::get(ctx.db()?, principal.workspace_id, id).await?))
+    }
+}
+
+/// Mutations on custom models. EDITOR and up.
+#[derive(Default)]
+pub struct CustomModelMutation;
+
+#[Object]
+impl CustomModelMutation {
+    /// Creates a custom model.
+    async fn create_custom_model(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCustomModelInput,
+    ) -> async_graphql::Result<CustomModel> {
+        let principal = ctx.principal(Role::Editor)?;
+        let new = NewModel {
+            name: input.name,
+            description: input.description,
+            provider: input.provider,
+            base_model: input.base_model,
+        };
+        Ok(CustomModel(super::create(ctx.db()?, principal.workspace_id, new).await?))
+    }
+
+    /// Changes a custom model.
+    async fn update_custom_model(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The model's id.")] id: ID,
+        input: UpdateCustomModelInput,
+    ) -> async_graphql::Result<CustomModel> {
+        let principal = ctx.principal(Role::Editor)?;
+        let id = ids::parse("id", &id)?;
+        let patch = ModelPatch {
+            name: input.name,
+            description: input.description.into(),
+            provider: input.provider,
+            base_model: input.base_model,
+        };
+        Ok(CustomModel(super::update(ctx.db()?, principal.workspace_id, id, patch).await?))
+    }
+
+    /// Deletes a custom model; returns its id.
+    async fn delete_custom_model(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The model's id.")] id: ID,
+    ) -> async_graphql::Result<ID> {
+        let principal = ctx.principal(Role::Editor)?;
+        super::delete(ctx.db()?, principal.workspace_id, ids::parse("id", &id)?).await?;
+        Ok(id)
+    }
+}

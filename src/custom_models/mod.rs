@@ -1,0 +1,159 @@
+//! Custom models: named fine-tuning targets, each on a provider and a base model.
+
+pub mod graphql;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter,
+    QueryOrder, Select, Set,
+};
+use uuid::Uuid;
+
+use crate::entities::custom_model::{self, ModelStatus};
+use crate::error::{is_unique_violation, Error, Result};
+use crate::{ids, validate};
+
+/// Provider used when none is given.
+pub const DEFAULT_PROVIDER: &str = "openai";
+/// Base model used when none is given.
+pub const DEFAULT_BASE_MODEL: &str = "gpt-4o-mini-2024-07-18";
+/// Longest model name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Longest description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
+
+/// A new custom model as the client describes it.
+#[derive(Clone, Debug, Default)]
+pub struct NewModel {
+    pub name: String,
+    pub description: Option<String>,
+    pub provider: Option<String>,
+    pub base_model: Option<String>,
+}
+
+/// Changes to a custom model: `None` keeps a field; `Some(None)` clears the description.
+#[derive(Clone, Debug, Default)]
+pub struct ModelPatch {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub provider: Option<String>,
+    pub base_model: Option<String>,
+}
+
+/// The workspace's models; every query on models starts here.
+pub fn in_workspace(workspace_id: Uuid) -> Select<custom_model::Entity> {
+    custom_model::Entity::find().filter(custom_model::Column::WorkspaceId.eq(workspace_id))
+}
+
+fn check_name(name: &str) -> Result<String> {
+    let name = validate::required_trimmed("name", name)?;
+    validate::max_chars("name", &name, MAX_NAME_CHARS)?;
+    validate::no_control_chars("name", &name)?;
+    Ok(name)
+}
+
+/// A provider id: lowercase letters, digits, `-` and `_`, at most 32 characters.
+fn check_provider(provider: &str) -> Result<String> {
+    let provider = validate::required_trimmed("provider", provider)?;
+    let valid = provider.len() <= 32
+        && provider.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid {
+        return Err(Error::bad_input(
+            "provider",
+            "provider must be a provider id such as \"openai\": lowercase letters, digits, - and _, at most 32 characters",
+        ));
+    }
+    Ok(provider)
+}
+
+/// A model name as the provider spells it: no whitespace, at most 128 characters.
+fn check_base_model(base_model: &str) -> Result<String> {
+    let base_model = validate::required_trimmed("baseModel", base_model)?;
+    validate::max_chars("baseModel", &base_model, 128)?;
+    if base_model.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::bad_input("baseModel", "baseModel must not contain spaces or control characters"));
+    }
+    Ok(base_model)
+}
+
+fn name_taken(name: &str) -> Error {
+    Error::conflict("name", format!("a custom model named {name:?} already exists in this workspace"))
+}
+
+fn map_unique(name: &str) -> impl FnOnce(sea_orm::DbErr) -> Error + '_ {
+    move |err| if is_unique_violation(&err) { name_taken(name) } else { err.into() }
+}
+
+/// The workspace's models, oldest first.
+pub async fn list(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<custom_model::Model>> {
+    Ok(in_workspace(workspace_id).order_by_asc(custom_model::Column::Id).all(db).await?)
+}
+
+/// The model with this id in the workspace.
+pub async fn get(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> Result<custom_model::Model> {
+    in_workspace(workspace_id)
+        .filter(custom_model::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("custom model", id))
+}
+
+/// Creates a model; its name must be unique in the workspace.
+pub async fn create(db: &impl ConnectionTrait, workspace_id: Uuid, new: NewModel) -> Result<custom_model::Model> {
+    let name = check_name(&new.name)?;
+    let now = Utc::now();
+    let model = custom_model::ActiveModel {
+        id: Set(ids::new_id()),
+        workspace_id: Set(workspace_id),
+        name: Set(name.clone()),
+        description: Set(validate::optional_text("description", new.description.as_deref(), MAX_DESCRIPTION_CHARS)?),
+        provider: Set(check_provider(new.provider.as_deref().unwrap_or(DEFAULT_PROVIDER))?),
+        base_model: Set(check_base_model(new.base_model.as_deref().unwrap_or(DEFAULT_BASE_MODEL))?),
+        status: Set(ModelStatus::NotTrained),
+        fine_tuned_model: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    model.insert(db).await.map_err(map_unique(&name))
+}
+
+/// Changes a model. Its provider and base model are fixed once it has been trained: a
+/// different target is a different model.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    id: Uuid,
+    patch: ModelPatch,
+) -> Result<custom_model::Model> {
+    let current = get(db, workspace_id, id).await?;
+    let retargets = patch.provider.is_some() || patch.base_model.is_some();
+    if retargets && current.status != ModelStatus::NotTrained {
+        return Err(Error::conflict(
+            "baseModel",
+            "the provider and base model of a model that has been trained cannot change; create a new model instead",
+        ));
+    }
+    let mut model: custom_model::ActiveModel = current.into();
+    let mut name = String::new();
+    if let Some(new_name) = patch.name {
+        name = check_name(&new_name)?;
+        model.name = Set(name.clone());
+    }
+    if let Some(description) = patch.description {
+        model.description = Set(validate::optional_text("description", description.as_deref(), MAX_DESCRIPTION_CHARS)?);
+    }
+    if let Some(provider) = patch.provider {
+        model.provider = Set(check_provider(&provider)?);
+    }
+    if let Some(base_model) = patch.base_model {
+        model.base_model = Set(check_base_model(&base_model)?);
+    }
+    model.updated_at = Set(Utc::now());
+    model.update(db).await.map_err(map_unique(&name))
+}
+
+/// Deletes a model.
+pub async fn delete(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> Result<()> {
+    get(db, workspace_id, id).await?.delete(db).await?;
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! Custom models: a named fine-tuning target and, once trained, the provider's model name.
+
+use sea_orm::entity::prelude::*;
+
+/// Lifecycle of a custom model.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ModelStatus {
+    #[sea_orm(string_value = "not_trained")]
+    NotTrained,
+    #[sea_orm(string_value = "training")]
+    Training,
+    #[sea_orm(string_value = "ready")]
+    Ready,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "custom_model")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub name: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub description: Option<String>,
+    pub provider: String,
+    pub base_model: String,
+    pub status: ModelStatus,
+    pub fine_tuned_model: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,20 @@
+//! tuner: a GraphQL API server that turns curated example conversations into fine-tuned chat
+//! models and tells every app which models exist.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod context;
+pub mod custom_models;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod global_rules;
+pub mod ids;
+pub mod pagination;
+pub mod schema;
+pub mod telemetry;
+pub mod training_blocks;
+pub mod validate;
+pub mod workspaces;

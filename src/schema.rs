@@ -1,0 +1,67 @@
+//! The GraphQL schema: merged roots, limits, and per-request data. Builds without a database,
+//! so the SDL can be exported anywhere.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptySubscription, MergedObject, Request, Response, Schema, SchemaBuilder, Value};
+use sea_orm::DatabaseConnection;
+
+use crate::auth::Auth;
+use crate::custom_models::graphql::{CustomModelMutation, CustomModelQuery};
+use crate::global_rules::graphql::{GlobalRuleMutation, GlobalRuleQuery};
+use crate::training_blocks::graphql::{TrainingBlockMutation, TrainingBlockQuery};
+use crate::training_blocks::loader::ExchangeLoader;
+use crate::workspaces::graphql::{WorkspaceMutation, WorkspaceQuery};
+
+/// Deepest query accepted. graphql-js' standard introspection query needs at least 15.
+pub const MAX_DEPTH: usize = 24;
+/// Most complex query accepted (one point per field). Introspection needs at least 300.
+pub const MAX_COMPLEXITY: usize = 2_000;
+
+/// All queries.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(WorkspaceQuery, GlobalRuleQuery, TrainingBlockQuery, CustomModelQuery);
+
+/// All mutations.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(WorkspaceMutation, GlobalRuleMutation, TrainingBlockMutation, CustomModelMutation);
+
+/// tuner's GraphQL schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(64)
+        .limit_directives(16)
+}
+
+/// The schema, serving from `db`.
+pub fn build(db: DatabaseConnection) -> AppSchema {
+    builder().data(db).finish()
+}
+
+/// The schema in SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+/// Runs one request as the given caller, with fresh per-request loaders. Both the HTTP handler
+/// and tests go through here.
+pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, auth: Auth, request: Request) -> Response {
+    let loader = DataLoader::new(ExchangeLoader::new(db.clone()), tokio::spawn);
+    let mut response = schema.execute(request.data(auth).data(loader)).await;
+    label_errors(&mut response);
+    response
+}
+
+/// Errors raised by the GraphQL engine itself (syntax, unknown fields, wrong argument types,
+/// limits) carry no code; they are all the client's to fix, so they get `BAD_USER_INPUT`.
+fn label_errors(response: &mut Response) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", Value::from("BAD_USER_INPUT"));
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! GraphQL queries and mutations of training blocks. EDITOR and up.
+
+use async_graphql::{Context, Object, ID};
+
+use super::listing;
+use super::types::{
+    connection, BlockConnection, BlockListTotals, CreateTrainingBlockInput, TagCount, TrainingBlock,
+    TrainingBlockFilter, TrainingStatusGql, UpdateTrainingBlockInput,
+};
+use crate::auth::Role;
+use crate::context::ContextExt;
+use crate::ids;
+use crate::pagination::{PageArgs, PageRequest};
+
+/// Queries on training blocks.
+#[derive(Default)]
+pub struct TrainingBlockQuery;
+
+#[Object]
+impl TrainingBlockQuery {
+    /// The workspace's training blocks, oldest first, as a Relay connection.
+    async fn training_blocks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (at most 500; 50 when neither first nor last is given).")]
+        first: Option<i32>,
+        #[graphql(desc = "Return blocks after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Return blocks before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Which blocks to list.")] filter: Option<TrainingBlockFilter>,
+    ) -> async_graphql::Result<BlockConnection> {
+        let principal = ctx.principal(Role::Editor)?;
+        let request = PageRequest::parse(&PageArgs { first, after, last, before })?;
+        let filter: listing::BlockFilter = filter.unwrap_or_default().into();
+        filter.validate()?;
+        let page = listing::page(ctx.db()?, principal.workspace_id, &filter, &request).await?;
+        Ok(connection(page, BlockListTotals::new(principal.workspace_id, filter)))
+    }
+
+    /// One training block.
+    async fn training_block(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The block's id.")] id: ID,
+    ) -> async_graphql::Result<TrainingBlock> {
+        let principal = ctx.principal(Role::Editor)?;
+        let id = ids::parse("id", &id)?;
+        Ok(TrainingBlock(super::get(ctx.db()?, principal.workspace_id, id).await?))
+    }
+
+    /// Every tag in use with its number of blocks, alphabetically.
+    async fn training_tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TagCount>> {
+        let principal = ctx.principal(Role::Editor)?;
+        let tags = listing::tag_counts(ctx.db()?, principal.workspace_id).await?;
+        Ok(tags.into_iter().map(|(tag, count)| TagCount::new(tag, count)).collect())
+    }
+}
+
+/// Mutations on training blocks. Bulk mutations are all-or-nothing and return how many blocks
+/// they changed.
+#[derive(Default)]
+pub struct TrainingBlockMutation;
+
+#[Object]
+impl TrainingBlockMutation {
+    /// Creates a training block.
+    async fn create_training_block(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateTrainingBlockInput,
+    ) -> async_graphql::Result<TrainingBlock> {
+        let principal = ctx.principal(Role::Editor)?;
+        Ok(TrainingBlock(super::create(ctx.db()?, principal.workspace_id, input.into()).await?))
+    }
+
+    /// Changes a training block; given exchanges replace the current ones as a whole.
+    async fn update_training_block(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The block's id.")] id: ID,
+        input: UpdateTrainingBlockInput,
+    ) -> async_graphql::Result<TrainingBlock> {
+        let principal = ctx.principal(Role::Editor)?;
+        let id = ids::parse("id", &id)?;
+        Ok(TrainingBlock(super::update(ctx.db()?, principal.workspace_id, id, input.into()).await?))
+    }
+
+    /// Deletes training blocks (at most 1,000 per call).
+    async fn delete_training_blocks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The blocks' ids.")] ids: Vec<ID>,
+    ) -> async_graphql::Result<u64> {
+        let principal = ctx.principal(Role::Editor)?;
+        let ids = crate::ids::parse_unique("ids", &ids)?;
+        Ok(super::delete_many(ctx.db()?, principal.workspace_id, &ids).await?)
+    }
+
+    /// Sets the status of training blocks (at most 1,000 per call). Any status but DRAFT requires
+    /// every block to have complete exchanges.
+    async fn set_training_blocks_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The blocks' ids.")] ids: Vec<ID>,
+        #[graphql(desc = "The new status.")] status: TrainingStatusGql,
+    ) -> async_graphql::Result<u64> {
+        let principal = ctx.principal(Role::Editor)?;
+        let ids = crate::ids::parse_unique("ids", &ids)?;
+        Ok(super::set_status_many(ctx.db()?, principal.workspace_id, &ids, status.into()).await?)
+    }
+
+    /// Sets the tag of training blocks (at most 1,000 per call); null or blank clears it.
+    async fn set_training_blocks_tag(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The blocks' ids.")] ids: Vec<ID>,
+        #[graphql(desc = "The new tag (at most 64 characters, one line), or null to clear it.")]
+        tag: Option<String>,
+    ) -> async_graphql::Result<u64> {
+        let principal = ctx.principal(Role::Editor)?;
+        let ids = crate::ids::parse_unique("ids", &ids)?;
+        Ok(super::set_tag_many(ctx.db()?, principal.workspace_id, &ids, tag.as_deref()).await?)
+    }
+}

@@ -1,0 +1,98 @@
+//! Listing training blocks: filters, pages, counts and tag statistics.
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use super::in_workspace;
+use crate::entities::training_block::{self, TrainingStatus};
+use crate::entities::exchange;
+use crate::error::Result;
+use crate::pagination::{self, Page, PageRequest};
+use crate::validate;
+
+/// Longest text search, in characters.
+pub const MAX_SEARCH_CHARS: usize = 1_000;
+
+/// Which blocks to list; every given criterion must hold.
+#[derive(Clone, Debug, Default)]
+pub struct BlockFilter {
+    pub status: Option<TrainingStatus>,
+    /// Exact tag.
+    pub tag: Option<String>,
+    /// Case-insensitive substring of any prompt or response.
+    pub search: Option<String>,
+}
+
+impl BlockFilter {
+    /// Checks the filter's sizes.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(search) = &self.search {
+            validate::max_chars("filter.search", search, MAX_SEARCH_CHARS)?;
+        }
+        Ok(())
+    }
+
+    fn apply(&self, workspace_id: Uuid) -> Select<training_block::Entity> {
+        let mut select = in_workspace(workspace_id);
+        if let Some(status) = self.status {
+            select = select.filter(training_block::Column::Status.eq(status));
+        }
+        if let Some(tag) = self.tag.as_deref().map(str::trim) {
+            select = select.filter(training_block::Column::Tag.eq(tag));
+        }
+        if let Some(search) = self.search.as_deref().filter(|s| !s.is_empty()) {
+            select = select.filter(training_block::Column::Id.in_subquery(matching_blocks(search)));
+        }
+        select
+    }
+}
+
+/// Ids of blocks with an exchange whose prompt or response contains `search`, ignoring case.
+fn matching_blocks(search: &str) -> sea_orm::sea_query::SelectStatement {
+    let escaped = search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let pattern = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
+    let lower = |column: exchange::Column| Expr::expr(Func::lower(Expr::col((exchange::Entity, column))));
+    Query::select()
+        .column(exchange::Column::BlockId)
+        .from(exchange::Entity)
+        .cond_where(
+            Condition::any()
+                .add(lower(exchange::Column::Prompt).like(pattern()))
+                .add(lower(exchange::Column::Response).like(pattern())),
+        )
+        .to_owned()
+}
+
+/// One page of the workspace's blocks matching `filter`, oldest first.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    filter: &BlockFilter,
+    request: &PageRequest,
+) -> Result<Page<training_block::Model>> {
+    let select = filter.apply(workspace_id);
+    pagination::fetch(db, select, training_block::Column::Id, request).await
+}
+
+/// How many of the workspace's blocks match `filter`.
+pub async fn count(db: &impl ConnectionTrait, workspace_id: Uuid, filter: &BlockFilter) -> Result<u64> {
+    Ok(filter.apply(workspace_id).count(db).await?)
+}
+
+/// Each tag in use with its number of blocks, alphabetically.
+pub async fn tag_counts(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<(String, i64)>> {
+    Ok(in_workspace(workspace_id)
+        .select_only()
+        .column(training_block::Column::Tag)
+        .column_as(training_block::Column::Id.count(), "count")
+        .filter(training_block::Column::Tag.is_not_null())
+        .group_by(training_block::Column::Tag)
+        .order_by_asc(training_block::Column::Tag)
+        .into_tuple()
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,73 @@
+//! Creating, listing and revoking API tokens within a workspace.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use crate::auth::{self, Role};
+use crate::entities::api_token;
+use crate::error::{Error, Result};
+use crate::{db, ids, validate};
+
+/// Creates a token and returns it with its secret, which is not stored and cannot be shown again.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    name: &str,
+    role: Role,
+) -> Result<(api_token::Model, String)> {
+    let name = validate::required_trimmed("name", name)?;
+    validate::max_chars("name", &name, 100)?;
+    validate::no_control_chars("name", &name)?;
+    let secret = auth::generate_secret();
+    let row = api_token::ActiveModel {
+        id: Set(ids::new_id()),
+        workspace_id: Set(workspace_id),
+        name: Set(name),
+        role: Set(role),
+        token_hash: Set(secret.hash),
+        token_prefix: Set(secret.prefix),
+        created_at: Set(Utc::now()),
+        last_used_at: Set(None),
+    };
+    Ok((row.insert(db).await?, secret.secret))
+}
+
+/// The workspace's tokens, oldest first.
+pub async fn list(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<api_token::Model>> {
+    Ok(api_token::Entity::find()
+        .filter(api_token::Column::WorkspaceId.eq(workspace_id))
+        .order_by_asc(api_token::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Revokes (deletes) a token. The workspace's last ADMIN token cannot be revoked: nobody could
+/// manage the workspace through the API any more.
+pub async fn revoke(db: &DatabaseConnection, workspace_id: Uuid, id: Uuid) -> Result<()> {
+    let txn = db::begin_write(db).await?;
+    let token = api_token::Entity::find_by_id(id)
+        .filter(api_token::Column::WorkspaceId.eq(workspace_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::not_found("API token", id))?;
+    if token.role == Role::Admin {
+        let admins = api_token::Entity::find()
+            .filter(api_token::Column::WorkspaceId.eq(workspace_id))
+            .filter(api_token::Column::Role.eq(Role::Admin))
+            .count(&txn)
+            .await?;
+        if admins <= 1 {
+            return Err(Error::conflict(
+                "id",
+                "this is the workspace's last ADMIN token; create another ADMIN token first",
+            ));
+        }
+    }
+    token.delete(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
