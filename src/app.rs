@@ -37,7 +37,10 @@ pub struct AppState {
 impl AppState {
     /// State serving from `db`.
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { schema: schema::build(db.clone()), db }
+        Self {
+            schema: schema::build(db.clone()),
+            db,
+        }
     }
 }
 
@@ -77,7 +80,10 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
         .layer(trace)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(RequestBodyLimitLayer::new(options.body_limit))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, options.request_timeout));
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            options.request_timeout,
+        ));
     let mut router = Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/healthz", get(healthz))
@@ -91,7 +97,11 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
 }
 
 fn cors_layer(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
-    let origins: Vec<&str> = origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()).collect();
+    let origins: Vec<&str> = origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .collect();
     if origins.is_empty() {
         return Ok(None);
     }
@@ -113,7 +123,11 @@ fn cors_layer(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
     ))
 }
 
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> GraphQLResponse {
+async fn graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -121,16 +135,25 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: Gra
     let request = request.into_inner();
     let auth = match auth::authenticate(&state.db, token).await {
         Ok(auth) => auth,
-        Err(err) => return async_graphql::Response::from_errors(vec![
-            async_graphql::Error::from(err).into_server_error(Default::default()),
-        ])
-        .into(),
+        Err(err) => {
+            return async_graphql::Response::from_errors(vec![
+                async_graphql::Error::from(err).into_server_error(Default::default())
+            ])
+            .into()
+        }
     };
-    schema::execute(&state.schema, &state.db, auth, request).await.into()
+    schema::execute(&state.schema, &state.db, auth, request)
+        .await
+        .into()
 }
 
 async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("tuner GraphiQL").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("tuner GraphiQL")
+            .finish(),
+    )
 }
 
 async fn healthz() -> &'static str {
@@ -148,8 +171,14 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then finishes in-flight requests.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

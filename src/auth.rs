@@ -7,8 +7,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-pub use crate::entities::api_token::Role;
 use crate::entities::api_token;
+pub use crate::entities::api_token::Role;
 use crate::error::{Error, Result};
 
 /// Every secret starts with this, so leaked tokens are easy to recognise and scan for.
@@ -47,7 +47,8 @@ impl Auth {
                 "missing API token: send the header `Authorization: Bearer <token>`".to_owned(),
             )),
             Auth::Invalid => Err(Error::Unauthenticated(
-                "invalid or revoked API token: create a new one with `tuner token create`".to_owned(),
+                "invalid or revoked API token: create a new one with `tuner token create`"
+                    .to_owned(),
             )),
             Auth::Valid(p) if p.role < role => Err(Error::Forbidden(format!(
                 "this operation needs the {} role; the token has {}",
@@ -93,7 +94,11 @@ pub fn generate_secret() -> NewSecret {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     );
     let prefix = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
-    NewSecret { hash: hash_secret(&secret), prefix, secret }
+    NewSecret {
+        hash: hash_secret(&secret),
+        prefix,
+        secret,
+    }
 }
 
 /// The stored form of a token. Tokens are random, so a plain hash is enough.
@@ -128,7 +133,10 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: Option<&str>) -> Res
 /// Records the token's use, at most once per [`LAST_USED_RESOLUTION`].
 async fn touch(db: &impl ConnectionTrait, token: &api_token::Model) -> Result<()> {
     let now = Utc::now();
-    if token.last_used_at.is_some_and(|at| now - at < LAST_USED_RESOLUTION) {
+    if token
+        .last_used_at
+        .is_some_and(|at| now - at < LAST_USED_RESOLUTION)
+    {
         return Ok(());
     }
     let mut active: api_token::ActiveModel = token.clone().into();

@@ -25,12 +25,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Workspace(WorkspaceCommand::Create { name }) => {
             let db = open(&cli.database_url).await?;
             let workspace = workspaces::create(&db, &name).await.map_err(explain)?;
-            println!("created workspace {:?} (id {})", workspace.name, workspace.id);
+            println!(
+                "created workspace {:?} (id {})",
+                workspace.name, workspace.id
+            );
             Ok(())
         }
-        Command::Token(TokenCommand::Create { workspace, role, name }) => {
+        Command::Token(TokenCommand::Create {
+            workspace,
+            role,
+            name,
+        }) => {
             let db = open(&cli.database_url).await?;
-            let workspace = workspaces::find_by_name(&db, &workspace).await.map_err(explain)?;
+            let workspace = workspaces::find_by_name(&db, &workspace)
+                .await
+                .map_err(explain)?;
             let (token, secret) = workspaces::tokens::create(&db, workspace.id, &name, role.into())
                 .await
                 .map_err(explain)?;
@@ -49,8 +58,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Opens the database and applies pending migrations.
 async fn open(url: &str) -> anyhow::Result<DatabaseConnection> {
-    let db = db::connect(url).await.context("cannot open the database (check --database-url / TUNER_DATABASE_URL)")?;
-    db::migrate(&db).await.context("cannot apply database migrations")?;
+    let db = db::connect(url)
+        .await
+        .context("cannot open the database (check --database-url / TUNER_DATABASE_URL)")?;
+    db::migrate(&db)
+        .await
+        .context("cannot apply database migrations")?;
     Ok(db)
 }
 

@@ -12,7 +12,13 @@ use crate::auth::Role;
 #[command(name = "tuner", version, about)]
 pub struct Cli {
     /// Database URL: `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
-    #[arg(long, env = "TUNER_DATABASE_URL", default_value = "sqlite://tuner.db", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "TUNER_DATABASE_URL",
+        default_value = "sqlite://tuner.db",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: String,
 
     /// Log format.

@@ -22,7 +22,10 @@ pub enum Error {
     /// The object does not exist in the caller's workspace.
     NotFound { what: &'static str, id: String },
     /// The request contradicts the current state (duplicate name, ...).
-    Conflict { field: Option<String>, message: String },
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
     /// A database failure: logged, never shown.
     Database(DbErr),
     /// Any other unexpected failure: logged, never shown.
@@ -32,17 +35,26 @@ pub enum Error {
 impl Error {
     /// A `BAD_USER_INPUT` error about `field`.
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::BadInput { field: field.into(), message: message.into() }
+        Self::BadInput {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// A `NOT_FOUND` error for the object kind `what` with the given id.
     pub fn not_found(what: &'static str, id: impl ToString) -> Self {
-        Self::NotFound { what, id: id.to_string() }
+        Self::NotFound {
+            what,
+            id: id.to_string(),
+        }
     }
 
     /// A `CONFLICT` error about `field`.
     pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Conflict { field: Some(field.into()), message: message.into() }
+        Self::Conflict {
+            field: Some(field.into()),
+            message: message.into(),
+        }
     }
 
     /// The `extensions.code` clients see.

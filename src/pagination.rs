@@ -46,7 +46,10 @@ impl PageRequest {
     /// Checks the client's arguments.
     pub fn parse(args: &PageArgs) -> Result<Self> {
         if args.first.is_some() && args.last.is_some() {
-            return Err(Error::bad_input("first", "pass either first or last, not both"));
+            return Err(Error::bad_input(
+                "first",
+                "pass either first or last, not both",
+            ));
         }
         let from_end = args.last.is_some();
         let limit = match (args.first, args.last) {
@@ -56,8 +59,16 @@ impl PageRequest {
         };
         Ok(Self {
             limit,
-            after: args.after.as_deref().map(|c| decode_cursor("after", c)).transpose()?,
-            before: args.before.as_deref().map(|c| decode_cursor("before", c)).transpose()?,
+            after: args
+                .after
+                .as_deref()
+                .map(|c| decode_cursor("after", c))
+                .transpose()?,
+            before: args
+                .before
+                .as_deref()
+                .map(|c| decode_cursor("before", c))
+                .transpose()?,
             from_end,
         })
     }
@@ -66,8 +77,14 @@ impl PageRequest {
 fn size(field: &str, n: i32) -> Result<u64> {
     match u64::try_from(n) {
         Ok(n) if n <= MAX_PAGE_SIZE => Ok(n),
-        Ok(_) => Err(Error::bad_input(field, format!("{field} may be at most {MAX_PAGE_SIZE}"))),
-        Err(_) => Err(Error::bad_input(field, format!("{field} must not be negative"))),
+        Ok(_) => Err(Error::bad_input(
+            field,
+            format!("{field} may be at most {MAX_PAGE_SIZE}"),
+        )),
+        Err(_) => Err(Error::bad_input(
+            field,
+            format!("{field} must not be negative"),
+        )),
     }
 }
 
@@ -81,9 +98,15 @@ fn decode_cursor(field: &str, cursor: &str) -> Result<Uuid> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix(CURSOR_TAG).and_then(|id| Uuid::try_parse(id).ok()))
+        .and_then(|text| {
+            text.strip_prefix(CURSOR_TAG)
+                .and_then(|id| Uuid::try_parse(id).ok())
+        })
         .ok_or_else(|| {
-            Error::bad_input(field, format!("{field} is not a cursor this API returned: {cursor:?}"))
+            Error::bad_input(
+                field,
+                format!("{field} is not a cursor this API returned: {cursor:?}"),
+            )
         })
 }
 
@@ -106,7 +129,11 @@ where
     if let Some(before) = request.before {
         window = window.filter(id.lt(before));
     }
-    let ordered = if request.from_end { window.order_by_desc(id) } else { window.order_by_asc(id) };
+    let ordered = if request.from_end {
+        window.order_by_desc(id)
+    } else {
+        window.order_by_asc(id)
+    };
     let mut items = ordered.limit(request.limit + 1).all(db).await?;
     let more = items.len() as u64 > request.limit;
     items.truncate(request.limit as usize);
@@ -116,13 +143,21 @@ where
             Some(before) => exists(db, select.filter(id.gte(before))).await?,
             None => false,
         };
-        return Ok(Page { items, has_previous: more, has_next });
+        return Ok(Page {
+            items,
+            has_previous: more,
+            has_next,
+        });
     }
     let has_previous = match request.after {
         Some(after) => exists(db, select.filter(id.lte(after))).await?,
         None => false,
     };
-    Ok(Page { items, has_previous, has_next: more })
+    Ok(Page {
+        items,
+        has_previous,
+        has_next: more,
+    })
 }
 
 async fn exists<E: EntityTrait, C: ConnectionTrait>(db: &C, select: Select<E>) -> Result<bool> {
@@ -142,10 +177,26 @@ mod tests {
     #[test]
     fn bad_arguments_are_refused() {
         let bad = |args: PageArgs| PageRequest::parse(&args).is_err();
-        assert!(bad(PageArgs { first: Some(501), ..Default::default() }));
-        assert!(bad(PageArgs { last: Some(-1), ..Default::default() }));
-        assert!(bad(PageArgs { first: Some(1), last: Some(1), ..Default::default() }));
-        assert!(bad(PageArgs { after: Some("nope".into()), ..Default::default() }));
-        assert!(!bad(PageArgs { first: Some(500), ..Default::default() }));
+        assert!(bad(PageArgs {
+            first: Some(501),
+            ..Default::default()
+        }));
+        assert!(bad(PageArgs {
+            last: Some(-1),
+            ..Default::default()
+        }));
+        assert!(bad(PageArgs {
+            first: Some(1),
+            last: Some(1),
+            ..Default::default()
+        }));
+        assert!(bad(PageArgs {
+            after: Some("nope".into()),
+            ..Default::default()
+        }));
+        assert!(!bad(PageArgs {
+            first: Some(500),
+            ..Default::default()
+        }));
     }
 }

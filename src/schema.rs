@@ -2,7 +2,9 @@
 //! so the SDL can be exported anywhere.
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptySubscription, MergedObject, Request, Response, Schema, SchemaBuilder, Value};
+use async_graphql::{
+    EmptySubscription, MergedObject, Request, Response, Schema, SchemaBuilder, Value,
+};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
@@ -19,21 +21,35 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 
 /// All queries.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(WorkspaceQuery, GlobalRuleQuery, TrainingBlockQuery, CustomModelQuery);
+pub struct QueryRoot(
+    WorkspaceQuery,
+    GlobalRuleQuery,
+    TrainingBlockQuery,
+    CustomModelQuery,
+);
 
 /// All mutations.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(WorkspaceMutation, GlobalRuleMutation, TrainingBlockMutation, CustomModelMutation);
+pub struct MutationRoot(
+    WorkspaceMutation,
+    GlobalRuleMutation,
+    TrainingBlockMutation,
+    CustomModelMutation,
+);
 
 /// tuner's GraphQL schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(64)
-        .limit_directives(16)
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(64)
+    .limit_directives(16)
 }
 
 /// The schema, serving from `db`.
@@ -48,7 +64,12 @@ pub fn sdl() -> String {
 
 /// Runs one request as the given caller, with fresh per-request loaders. Both the HTTP handler
 /// and tests go through here.
-pub async fn execute(schema: &AppSchema, db: &DatabaseConnection, auth: Auth, request: Request) -> Response {
+pub async fn execute(
+    schema: &AppSchema,
+    db: &DatabaseConnection,
+    auth: Auth,
+    request: Request,
+) -> Response {
     let loader = DataLoader::new(ExchangeLoader::new(db.clone()), tokio::spawn);
     let mut response = schema.execute(request.data(auth).data(loader)).await;
     label_errors(&mut response);

@@ -18,7 +18,10 @@ pub fn max_chars(field: &str, value: &str, max: usize) -> Result<()> {
 pub fn required_trimmed(field: &str, value: &str) -> Result<String> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err(Error::bad_input(field, format!("{field} must not be empty")));
+        return Err(Error::bad_input(
+            field,
+            format!("{field} must not be empty"),
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -28,7 +31,10 @@ pub fn no_control_chars(field: &str, value: &str) -> Result<()> {
     if let Some(c) = value.chars().find(|c| c.is_control()) {
         return Err(Error::bad_input(
             field,
-            format!("{field} must be a single line without control characters (found U+{:04X})", c as u32),
+            format!(
+                "{field} must be a single line without control characters (found U+{:04X})",
+                c as u32
+            ),
         ));
     }
     Ok(())
@@ -48,7 +54,10 @@ pub fn max_items<T>(field: &str, items: &[T], max: usize) -> Result<()> {
     if items.len() > max {
         return Err(Error::bad_input(
             field,
-            format!("{field} holds {} items; the limit is {max} per request", items.len()),
+            format!(
+                "{field} holds {} items; the limit is {max} per request",
+                items.len()
+            ),
         ));
     }
     Ok(())
@@ -74,6 +83,9 @@ mod tests {
     #[test]
     fn blank_optional_text_becomes_none() {
         assert_eq!(optional_text("f", Some("  "), 10).ok(), Some(None));
-        assert_eq!(optional_text("f", Some(" x "), 10).ok(), Some(Some("x".to_owned())));
+        assert_eq!(
+            optional_text("f", Some(" x "), 10).ok(),
+            Some(Some("x".to_owned()))
+        );
     }
 }

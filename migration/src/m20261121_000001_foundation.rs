@@ -143,7 +143,11 @@ fn exchange_table() -> TableCreateStatement {
         .col(integer(Exchange::Position))
         .col(text(Exchange::Prompt))
         .col(text(Exchange::Response))
-        .primary_key(Index::create().col(Exchange::BlockId).col(Exchange::Position))
+        .primary_key(
+            Index::create()
+                .col(Exchange::BlockId)
+                .col(Exchange::Position),
+        )
         .foreign_key(
             ForeignKey::create()
                 .from(Exchange::Table, Exchange::BlockId)
@@ -170,7 +174,11 @@ fn custom_model_table() -> TableCreateStatement {
         .to_owned()
 }
 
-fn index<T: IntoIden + 'static>(name: &str, table: T, cols: &[&'static str]) -> IndexCreateStatement {
+fn index<T: IntoIden + 'static>(
+    name: &str,
+    table: T,
+    cols: &[&'static str],
+) -> IndexCreateStatement {
     let mut index = Index::create().name(name).table(table).to_owned();
     for col in cols {
         index.col(Alias::new(*col));
@@ -192,21 +200,49 @@ impl MigrationTrait for Migration {
             manager.create_table(table).await?;
         }
         let indexes = [
-            index("idx_api_token_workspace", ApiToken::Table, &["workspace_id"]),
-            index("idx_global_rule_workspace", GlobalRule::Table, &["workspace_id", "position"]),
-            index("idx_training_block_workspace", TrainingBlock::Table, &["workspace_id", "id"]),
-            index("idx_training_block_status", TrainingBlock::Table, &["workspace_id", "status", "id"]),
-            index("idx_training_block_tag", TrainingBlock::Table, &["workspace_id", "tag"]),
-            index("idx_custom_model_workspace", CustomModel::Table, &["workspace_id", "id"]),
+            index(
+                "idx_api_token_workspace",
+                ApiToken::Table,
+                &["workspace_id"],
+            ),
+            index(
+                "idx_global_rule_workspace",
+                GlobalRule::Table,
+                &["workspace_id", "position"],
+            ),
+            index(
+                "idx_training_block_workspace",
+                TrainingBlock::Table,
+                &["workspace_id", "id"],
+            ),
+            index(
+                "idx_training_block_status",
+                TrainingBlock::Table,
+                &["workspace_id", "status", "id"],
+            ),
+            index(
+                "idx_training_block_tag",
+                TrainingBlock::Table,
+                &["workspace_id", "tag"],
+            ),
+            index(
+                "idx_custom_model_workspace",
+                CustomModel::Table,
+                &["workspace_id", "id"],
+            ),
         ];
         for index in indexes {
             manager.create_index(index).await?;
         }
         manager
             .create_index(
-                index("uq_custom_model_name", CustomModel::Table, &["workspace_id", "name"])
-                    .unique()
-                    .to_owned(),
+                index(
+                    "uq_custom_model_name",
+                    CustomModel::Table,
+                    &["workspace_id", "name"],
+                )
+                .unique()
+                .to_owned(),
             )
             .await
     }
@@ -220,7 +256,9 @@ impl MigrationTrait for Migration {
             Alias::new("api_token"),
             Alias::new("workspace"),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

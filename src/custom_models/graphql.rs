@@ -37,6 +37,7 @@ impl From<ModelStatus> for ModelStatusGql {
 /// A custom model: a named fine-tuning target and, once trained, the provider's model.
 pub struct CustomModel(custom_model::Model);
 
+/// A custom model: a named fine-tuning target and, once trained, the provider's model.
 #[Object]
 impl CustomModel {
     /// The model's id.
@@ -125,7 +126,9 @@ impl CustomModelQuery {
     ) -> async_graphql::Result<CustomModel> {
         let principal = ctx.principal(Role::Reader)?;
         let id = ids::parse("id", &id)?;
-        Ok(CustomModel(super::get(ctx.db()?, principal.workspace_id, id).await?))
+        Ok(CustomModel(
+            super::get(ctx.db()?, principal.workspace_id, id).await?,
+        ))
     }
 }
 
@@ -139,7 +142,7 @@ impl CustomModelMutation {
     async fn create_custom_model(
         &self,
         ctx: &Context<'_>,
-        input: CreateCustomModelInput,
+        #[graphql(desc = "The new model.")] input: CreateCustomModelInput,
     ) -> async_graphql::Result<CustomModel> {
         let principal = ctx.principal(Role::Editor)?;
         let new = NewModel {
@@ -148,7 +151,9 @@ impl CustomModelMutation {
             provider: input.provider,
             base_model: input.base_model,
         };
-        Ok(CustomModel(super::create(ctx.db()?, principal.workspace_id, new).await?))
+        Ok(CustomModel(
+            super::create(ctx.db()?, principal.workspace_id, new).await?,
+        ))
     }
 
     /// Changes a custom model.
@@ -156,7 +161,7 @@ impl CustomModelMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The model's id.")] id: ID,
-        input: UpdateCustomModelInput,
+        #[graphql(desc = "What to change.")] input: UpdateCustomModelInput,
     ) -> async_graphql::Result<CustomModel> {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
@@ -166,7 +171,9 @@ impl CustomModelMutation {
             provider: input.provider,
             base_model: input.base_model,
         };
-        Ok(CustomModel(super::update(ctx.db()?, principal.workspace_id, id, patch).await?))
+        Ok(CustomModel(
+            super::update(ctx.db()?, principal.workspace_id, id, patch).await?,
+        ))
     }
 
     /// Deletes a custom model; returns its id.

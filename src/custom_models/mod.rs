@@ -56,7 +56,9 @@ fn check_name(name: &str) -> Result<String> {
 fn check_provider(provider: &str) -> Result<String> {
     let provider = validate::required_trimmed("provider", provider)?;
     let valid = provider.len() <= 32
-        && provider.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        && provider
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if !valid {
         return Err(Error::bad_input(
             "provider",
@@ -70,27 +72,52 @@ fn check_provider(provider: &str) -> Result<String> {
 fn check_base_model(base_model: &str) -> Result<String> {
     let base_model = validate::required_trimmed("baseModel", base_model)?;
     validate::max_chars("baseModel", &base_model, 128)?;
-    if base_model.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::bad_input("baseModel", "baseModel must not contain spaces or control characters"));
+    if base_model
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(Error::bad_input(
+            "baseModel",
+            "baseModel must not contain spaces or control characters",
+        ));
     }
     Ok(base_model)
 }
 
 fn name_taken(name: &str) -> Error {
-    Error::conflict("name", format!("a custom model named {name:?} already exists in this workspace"))
+    Error::conflict(
+        "name",
+        format!("a custom model named {name:?} already exists in this workspace"),
+    )
 }
 
 fn map_unique(name: &str) -> impl FnOnce(sea_orm::DbErr) -> Error + '_ {
-    move |err| if is_unique_violation(&err) { name_taken(name) } else { err.into() }
+    move |err| {
+        if is_unique_violation(&err) {
+            name_taken(name)
+        } else {
+            err.into()
+        }
+    }
 }
 
 /// The workspace's models, oldest first.
-pub async fn list(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<custom_model::Model>> {
-    Ok(in_workspace(workspace_id).order_by_asc(custom_model::Column::Id).all(db).await?)
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<Vec<custom_model::Model>> {
+    Ok(in_workspace(workspace_id)
+        .order_by_asc(custom_model::Column::Id)
+        .all(db)
+        .await?)
 }
 
 /// The model with this id in the workspace.
-pub async fn get(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> Result<custom_model::Model> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    id: Uuid,
+) -> Result<custom_model::Model> {
     in_workspace(workspace_id)
         .filter(custom_model::Column::Id.eq(id))
         .one(db)
@@ -99,16 +126,28 @@ pub async fn get(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> Res
 }
 
 /// Creates a model; its name must be unique in the workspace.
-pub async fn create(db: &impl ConnectionTrait, workspace_id: Uuid, new: NewModel) -> Result<custom_model::Model> {
+pub async fn create(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    new: NewModel,
+) -> Result<custom_model::Model> {
     let name = check_name(&new.name)?;
     let now = Utc::now();
     let model = custom_model::ActiveModel {
         id: Set(ids::new_id()),
         workspace_id: Set(workspace_id),
         name: Set(name.clone()),
-        description: Set(validate::optional_text("description", new.description.as_deref(), MAX_DESCRIPTION_CHARS)?),
-        provider: Set(check_provider(new.provider.as_deref().unwrap_or(DEFAULT_PROVIDER))?),
-        base_model: Set(check_base_model(new.base_model.as_deref().unwrap_or(DEFAULT_BASE_MODEL))?),
+        description: Set(validate::optional_text(
+            "description",
+            new.description.as_deref(),
+            MAX_DESCRIPTION_CHARS,
+        )?),
+        provider: Set(check_provider(
+            new.provider.as_deref().unwrap_or(DEFAULT_PROVIDER),
+        )?),
+        base_model: Set(check_base_model(
+            new.base_model.as_deref().unwrap_or(DEFAULT_BASE_MODEL),
+        )?),
         status: Set(ModelStatus::NotTrained),
         fine_tuned_model: Set(None),
         created_at: Set(now),
@@ -140,7 +179,11 @@ pub async fn update(
         model.name = Set(name.clone());
     }
     if let Some(description) = patch.description {
-        model.description = Set(validate::optional_text("description", description.as_deref(), MAX_DESCRIPTION_CHARS)?);
+        model.description = Set(validate::optional_text(
+            "description",
+            description.as_deref(),
+            MAX_DESCRIPTION_CHARS,
+        )?);
     }
     if let Some(provider) = patch.provider {
         model.provider = Set(check_provider(&provider)?);

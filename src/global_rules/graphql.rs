@@ -11,6 +11,7 @@ use crate::ids;
 /// One line of instruction; all rules in order form the system prompt.
 pub struct GlobalRule(global_rule::Model);
 
+/// One line of instruction; all rules in order form the system prompt.
 #[Object]
 impl GlobalRule {
     /// The rule's id.
@@ -53,7 +54,10 @@ impl GlobalRuleQuery {
     async fn system_prompt(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
         let principal = ctx.principal(Role::Editor)?;
         let rules = super::list(ctx.db()?, principal.workspace_id).await?;
-        Ok(super::system_prompt(rules.iter().map(|r| r.text.as_str()), None))
+        Ok(super::system_prompt(
+            rules.iter().map(|r| r.text.as_str()),
+            None,
+        ))
     }
 }
 
@@ -67,10 +71,13 @@ impl GlobalRuleMutation {
     async fn create_global_rule(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "One line of instruction, at most 2,000 characters; trimmed.")] text: String,
+        #[graphql(desc = "One line of instruction, at most 2,000 characters; trimmed.")]
+        text: String,
     ) -> async_graphql::Result<GlobalRule> {
         let principal = ctx.principal(Role::Editor)?;
-        Ok(GlobalRule(super::create(ctx.db()?, principal.workspace_id, &text).await?))
+        Ok(GlobalRule(
+            super::create(ctx.db()?, principal.workspace_id, &text).await?,
+        ))
     }
 
     /// Replaces a rule's text; its position is kept.
@@ -78,11 +85,14 @@ impl GlobalRuleMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The rule's id.")] id: ID,
-        #[graphql(desc = "The new text: one line, at most 2,000 characters; trimmed.")] text: String,
+        #[graphql(desc = "The new text: one line, at most 2,000 characters; trimmed.")]
+        text: String,
     ) -> async_graphql::Result<GlobalRule> {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
-        Ok(GlobalRule(super::update(ctx.db()?, principal.workspace_id, id, &text).await?))
+        Ok(GlobalRule(
+            super::update(ctx.db()?, principal.workspace_id, id, &text).await?,
+        ))
     }
 
     /// Deletes a rule; returns its id.
@@ -100,7 +110,9 @@ impl GlobalRuleMutation {
     async fn reorder_global_rules(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Every rule id of the workspace, each once, in the new order.")] ids: Vec<ID>,
+        #[graphql(desc = "Every rule id of the workspace, each once, in the new order.")] ids: Vec<
+            ID,
+        >,
     ) -> async_graphql::Result<Vec<GlobalRule>> {
         let principal = ctx.principal(Role::Editor)?;
         let order = ids

@@ -39,7 +39,10 @@ pub fn validate_text(field: &str, text: &str) -> Result<String> {
 }
 
 /// The workspace's rules in order.
-pub async fn list(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<global_rule::Model>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<Vec<global_rule::Model>> {
     Ok(in_workspace(workspace_id)
         .order_by_asc(global_rule::Column::Position)
         .order_by_asc(global_rule::Column::Id)
@@ -64,7 +67,11 @@ pub fn system_prompt<'a>(
 }
 
 /// Appends a rule at the end of the list.
-pub async fn create(db: &DatabaseConnection, workspace_id: Uuid, text: &str) -> Result<global_rule::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    workspace_id: Uuid,
+    text: &str,
+) -> Result<global_rule::Model> {
     let text = validate_text("text", text)?;
     let txn = db::begin_write(db).await?;
     if in_workspace(workspace_id).count(&txn).await? >= MAX_RULES {
@@ -96,7 +103,11 @@ pub async fn create(db: &DatabaseConnection, workspace_id: Uuid, text: &str) -> 
 }
 
 /// The rule with this id in the workspace.
-pub async fn get(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> Result<global_rule::Model> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    id: Uuid,
+) -> Result<global_rule::Model> {
     in_workspace(workspace_id)
         .filter(global_rule::Column::Id.eq(id))
         .one(db)
@@ -136,7 +147,9 @@ pub async fn reorder(
     let now = Utc::now();
     let mut reordered = Vec::with_capacity(rules.len());
     for (position, id) in order.iter().enumerate() {
-        let Some(rule) = rules.iter().find(|r| r.id == *id) else { continue };
+        let Some(rule) = rules.iter().find(|r| r.id == *id) else {
+            continue;
+        };
         let mut rule: global_rule::ActiveModel = rule.clone().into();
         rule.position = Set(i32::try_from(position).unwrap_or(i32::MAX));
         rule.updated_at = Set(now);
@@ -151,10 +164,16 @@ fn check_is_permutation(rules: &[global_rule::Model], order: &[Uuid]) -> Result<
     let mut seen = HashSet::new();
     for id in order {
         if !existing.contains(id) {
-            return Err(Error::bad_input("ids", format!("ids holds {id}, which is not a rule of this workspace")));
+            return Err(Error::bad_input(
+                "ids",
+                format!("ids holds {id}, which is not a rule of this workspace"),
+            ));
         }
         if !seen.insert(*id) {
-            return Err(Error::bad_input("ids", format!("ids holds {id} more than once")));
+            return Err(Error::bad_input(
+                "ids",
+                format!("ids holds {id} more than once"),
+            ));
         }
     }
     if seen.len() != existing.len() {
@@ -174,7 +193,10 @@ mod tests {
     #[test]
     fn system_prompt_joins_rules_then_additional_lines() {
         let prompt = system_prompt(["Be brief.", "Be kind."], Some("Say hi.\n\n  Sign off.  "));
-        assert_eq!(prompt.as_deref(), Some("Be brief.\nBe kind.\nSay hi.\nSign off."));
+        assert_eq!(
+            prompt.as_deref(),
+            Some("Be brief.\nBe kind.\nSay hi.\nSign off.")
+        );
     }
 
     #[test]
@@ -186,6 +208,9 @@ mod tests {
     #[test]
     fn multi_line_rules_are_refused() {
         assert!(validate_text("text", "one\ntwo").is_err());
-        assert_eq!(validate_text("text", "  one  ").ok().as_deref(), Some("one"));
+        assert_eq!(
+            validate_text("text", "  one  ").ok().as_deref(),
+            Some("one")
+        );
     }
 }

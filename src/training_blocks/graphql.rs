@@ -4,7 +4,7 @@ use async_graphql::{Context, Object, ID};
 
 use super::listing;
 use super::types::{
-    connection, BlockConnection, BlockListTotals, CreateTrainingBlockInput, TagCount, TrainingBlock,
+    CreateTrainingBlockInput, TagCount, TrainingBlock, TrainingBlockConnection,
     TrainingBlockFilter, TrainingStatusGql, UpdateTrainingBlockInput,
 };
 use crate::auth::Role;
@@ -22,19 +22,30 @@ impl TrainingBlockQuery {
     async fn training_blocks(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size from the start (at most 500; 50 when neither first nor last is given).")]
+        #[graphql(
+            desc = "Page size from the start (at most 500; 50 when neither first nor last is given)."
+        )]
         first: Option<i32>,
         #[graphql(desc = "Return blocks after this cursor.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Return blocks before this cursor.")] before: Option<String>,
         #[graphql(desc = "Which blocks to list.")] filter: Option<TrainingBlockFilter>,
-    ) -> async_graphql::Result<BlockConnection> {
+    ) -> async_graphql::Result<TrainingBlockConnection> {
         let principal = ctx.principal(Role::Editor)?;
-        let request = PageRequest::parse(&PageArgs { first, after, last, before })?;
+        let request = PageRequest::parse(&PageArgs {
+            first,
+            after,
+            last,
+            before,
+        })?;
         let filter: listing::BlockFilter = filter.unwrap_or_default().into();
         filter.validate()?;
         let page = listing::page(ctx.db()?, principal.workspace_id, &filter, &request).await?;
-        Ok(connection(page, BlockListTotals::new(principal.workspace_id, filter)))
+        Ok(TrainingBlockConnection::new(
+            page,
+            principal.workspace_id,
+            filter,
+        ))
     }
 
     /// One training block.
@@ -45,14 +56,19 @@ impl TrainingBlockQuery {
     ) -> async_graphql::Result<TrainingBlock> {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
-        Ok(TrainingBlock(super::get(ctx.db()?, principal.workspace_id, id).await?))
+        Ok(TrainingBlock(
+            super::get(ctx.db()?, principal.workspace_id, id).await?,
+        ))
     }
 
     /// Every tag in use with its number of blocks, alphabetically.
     async fn training_tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TagCount>> {
         let principal = ctx.principal(Role::Editor)?;
         let tags = listing::tag_counts(ctx.db()?, principal.workspace_id).await?;
-        Ok(tags.into_iter().map(|(tag, count)| TagCount::new(tag, count)).collect())
+        Ok(tags
+            .into_iter()
+            .map(|(tag, count)| TagCount::new(tag, count))
+            .collect())
     }
 }
 
@@ -67,10 +83,12 @@ impl TrainingBlockMutation {
     async fn create_training_block(
         &self,
         ctx: &Context<'_>,
-        input: CreateTrainingBlockInput,
+        #[graphql(desc = "The new block.")] input: CreateTrainingBlockInput,
     ) -> async_graphql::Result<TrainingBlock> {
         let principal = ctx.principal(Role::Editor)?;
-        Ok(TrainingBlock(super::create(ctx.db()?, principal.workspace_id, input.into()).await?))
+        Ok(TrainingBlock(
+            super::create(ctx.db()?, principal.workspace_id, input.into()).await?,
+        ))
     }
 
     /// Changes a training block; given exchanges replace the current ones as a whole.
@@ -78,11 +96,13 @@ impl TrainingBlockMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The block's id.")] id: ID,
-        input: UpdateTrainingBlockInput,
+        #[graphql(desc = "What to change.")] input: UpdateTrainingBlockInput,
     ) -> async_graphql::Result<TrainingBlock> {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
-        Ok(TrainingBlock(super::update(ctx.db()?, principal.workspace_id, id, input.into()).await?))
+        Ok(TrainingBlock(
+            super::update(ctx.db()?, principal.workspace_id, id, input.into()).await?,
+        ))
     }
 
     /// Deletes training blocks (at most 1,000 per call).

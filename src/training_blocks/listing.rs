@@ -2,14 +2,14 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use uuid::Uuid;
 
 use super::in_workspace;
-use crate::entities::training_block::{self, TrainingStatus};
 use crate::entities::exchange;
+use crate::entities::training_block::{self, TrainingStatus};
 use crate::error::Result;
 use crate::pagination::{self, Page, PageRequest};
 use crate::validate;
@@ -53,9 +53,14 @@ impl BlockFilter {
 
 /// Ids of blocks with an exchange whose prompt or response contains `search`, ignoring case.
 fn matching_blocks(search: &str) -> sea_orm::sea_query::SelectStatement {
-    let escaped = search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = search
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     let pattern = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
-    let lower = |column: exchange::Column| Expr::expr(Func::lower(Expr::col((exchange::Entity, column))));
+    let lower =
+        |column: exchange::Column| Expr::expr(Func::lower(Expr::col((exchange::Entity, column))));
     Query::select()
         .column(exchange::Column::BlockId)
         .from(exchange::Entity)
@@ -79,12 +84,19 @@ pub async fn page(
 }
 
 /// How many of the workspace's blocks match `filter`.
-pub async fn count(db: &impl ConnectionTrait, workspace_id: Uuid, filter: &BlockFilter) -> Result<u64> {
+pub async fn count(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    filter: &BlockFilter,
+) -> Result<u64> {
     Ok(filter.apply(workspace_id).count(db).await?)
 }
 
 /// Each tag in use with its number of blocks, alphabetically.
-pub async fn tag_counts(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<(String, i64)>> {
+pub async fn tag_counts(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<Vec<(String, i64)>> {
     Ok(in_workspace(workspace_id)
         .select_only()
         .column(training_block::Column::Tag)

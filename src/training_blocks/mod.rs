@@ -16,8 +16,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entities::training_block::{self, TrainingStatus};
 use crate::entities::exchange;
+use crate::entities::training_block::{self, TrainingStatus};
 use crate::error::{Error, Result};
 use crate::{db, ids};
 use validation::{check_exchanges, normalize_note, normalize_tag, ExchangeText};
@@ -52,7 +52,11 @@ pub fn in_workspace(workspace_id: Uuid) -> Select<training_block::Entity> {
 }
 
 /// The block with this id in the workspace.
-pub async fn get(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> Result<training_block::Model> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    id: Uuid,
+) -> Result<training_block::Model> {
     in_workspace(workspace_id)
         .filter(training_block::Column::Id.eq(id))
         .one(db)
@@ -61,7 +65,11 @@ pub async fn get(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> Res
 }
 
 /// Creates a block with its exchanges.
-pub async fn create(db: &DatabaseConnection, workspace_id: Uuid, new: NewBlock) -> Result<training_block::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    workspace_id: Uuid,
+    new: NewBlock,
+) -> Result<training_block::Model> {
     check_exchanges(&new.exchanges, new.status)?;
     let now = Utc::now();
     let block = training_block::ActiveModel {
@@ -69,7 +77,10 @@ pub async fn create(db: &DatabaseConnection, workspace_id: Uuid, new: NewBlock) 
         workspace_id: Set(workspace_id),
         status: Set(new.status),
         tag: Set(normalize_tag(new.tag.as_deref())?),
-        additional_rules: Set(normalize_note("additionalRules", new.additional_rules.as_deref())?),
+        additional_rules: Set(normalize_note(
+            "additionalRules",
+            new.additional_rules.as_deref(),
+        )?),
         notes: Set(normalize_note("notes", new.notes.as_deref())?),
         created_at: Set(now),
         updated_at: Set(now),
@@ -95,7 +106,10 @@ pub async fn update(
     match &patch.exchanges {
         Some(exchanges) => check_exchanges(exchanges, status)?,
         None if status != current.status => {
-            let stored = exchanges_of(&txn, &[id]).await?.remove(&id).unwrap_or_default();
+            let stored = exchanges_of(&txn, &[id])
+                .await?
+                .remove(&id)
+                .unwrap_or_default();
             check_exchanges(&stored.into_iter().map(to_text).collect::<Vec<_>>(), status)?;
         }
         None => {}
@@ -114,26 +128,39 @@ pub async fn update(
     block.updated_at = Set(Utc::now());
     let block = block.update(&txn).await?;
     if let Some(exchanges) = patch.exchanges {
-        exchange::Entity::delete_many().filter(exchange::Column::BlockId.eq(id)).exec(&txn).await?;
+        exchange::Entity::delete_many()
+            .filter(exchange::Column::BlockId.eq(id))
+            .exec(&txn)
+            .await?;
         insert_exchanges(&txn, id, &exchanges).await?;
     }
     txn.commit().await?;
     Ok(block)
 }
 
-async fn insert_exchanges(db: &impl ConnectionTrait, block_id: Uuid, exchanges: &[ExchangeText]) -> Result<()> {
-    let rows = exchanges.iter().zip(0..).map(|(e, position)| exchange::ActiveModel {
-        block_id: Set(block_id),
-        position: Set(position),
-        prompt: Set(e.prompt.clone()),
-        response: Set(e.response.clone()),
-    });
+async fn insert_exchanges(
+    db: &impl ConnectionTrait,
+    block_id: Uuid,
+    exchanges: &[ExchangeText],
+) -> Result<()> {
+    let rows = exchanges
+        .iter()
+        .zip(0..)
+        .map(|(e, position)| exchange::ActiveModel {
+            block_id: Set(block_id),
+            position: Set(position),
+            prompt: Set(e.prompt.clone()),
+            response: Set(e.response.clone()),
+        });
     exchange::Entity::insert_many(rows).exec(db).await?;
     Ok(())
 }
 
 fn to_text(exchange: exchange::Model) -> ExchangeText {
-    ExchangeText { prompt: exchange.prompt, response: exchange.response }
+    ExchangeText {
+        prompt: exchange.prompt,
+        response: exchange.response,
+    }
 }
 
 /// The exchanges of the given blocks, in order, keyed by block id; one statement.
@@ -166,7 +193,11 @@ async fn require_all(db: &impl ConnectionTrait, workspace_id: Uuid, ids: &[Uuid]
         .await?
         .into_iter()
         .collect();
-    let missing: Vec<String> = ids.iter().filter(|id| !found.contains(id)).map(Uuid::to_string).collect();
+    let missing: Vec<String> = ids
+        .iter()
+        .filter(|id| !found.contains(id))
+        .map(Uuid::to_string)
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -200,13 +231,28 @@ pub async fn set_status_many(
     if status != TrainingStatus::Draft {
         let mut stored = exchanges_of(&txn, ids).await?;
         for (index, id) in ids.iter().enumerate() {
-            let exchanges: Vec<_> = stored.remove(id).unwrap_or_default().into_iter().map(to_text).collect();
+            let exchanges: Vec<_> = stored
+                .remove(id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(to_text)
+                .collect();
             check_exchanges(&exchanges, status).map_err(|err| {
-                Error::bad_input(format!("ids[{index}]"), format!("training block {id}: {}", err.message()))
+                Error::bad_input(
+                    format!("ids[{index}]"),
+                    format!("training block {id}: {}", err.message()),
+                )
             })?;
         }
     }
-    let updated = bulk_update(&txn, workspace_id, ids, training_block::Column::Status, Expr::value(status)).await?;
+    let updated = bulk_update(
+        &txn,
+        workspace_id,
+        ids,
+        training_block::Column::Status,
+        Expr::value(status),
+    )
+    .await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -221,7 +267,14 @@ pub async fn set_tag_many(
     let tag = normalize_tag(tag)?;
     let txn = db::begin_write(db).await?;
     require_all(&txn, workspace_id, ids).await?;
-    let updated = bulk_update(&txn, workspace_id, ids, training_block::Column::Tag, Expr::value(tag)).await?;
+    let updated = bulk_update(
+        &txn,
+        workspace_id,
+        ids,
+        training_block::Column::Tag,
+        Expr::value(tag),
+    )
+    .await?;
     txn.commit().await?;
     Ok(updated)
 }

@@ -1,6 +1,6 @@
 //! GraphQL types and inputs of training blocks.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::PageInfo;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
@@ -12,6 +12,7 @@ use super::validation::ExchangeText;
 use super::{BlockPatch, NewBlock};
 use crate::context::ContextExt;
 use crate::entities::training_block::{self, TrainingStatus};
+use crate::pagination::{encode_cursor, Page};
 
 /// Where a training block stands with respect to training.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -57,6 +58,7 @@ pub struct Exchange {
 /// An example conversation of 1 to 3 exchanges.
 pub struct TrainingBlock(pub training_block::Model);
 
+/// An example conversation of 1 to 3 exchanges.
 #[Object]
 impl TrainingBlock {
     /// The block's id.
@@ -84,7 +86,13 @@ impl TrainingBlock {
     async fn exchanges(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Exchange>> {
         let loader = ctx.data::<DataLoader<ExchangeLoader>>()?;
         let rows = loader.load_one(self.0.id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(|e| Exchange { prompt: e.prompt, response: e.response }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|e| Exchange {
+                prompt: e.prompt,
+                response: e.response,
+            })
+            .collect())
     }
     /// When the block was created.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -115,7 +123,13 @@ pub struct ExchangeInput {
 }
 
 fn to_texts(exchanges: Vec<ExchangeInput>) -> Vec<ExchangeText> {
-    exchanges.into_iter().map(|e| ExchangeText { prompt: e.prompt, response: e.response }).collect()
+    exchanges
+        .into_iter()
+        .map(|e| ExchangeText {
+            prompt: e.prompt,
+            response: e.response,
+        })
+        .collect()
 }
 
 /// A new training block.
@@ -159,34 +173,72 @@ pub struct TrainingBlockFilter {
     search: Option<String>,
 }
 
-/// Totals of a training block listing.
-pub struct BlockListTotals {
+/// A page of training blocks, oldest first (a Relay connection).
+pub struct TrainingBlockConnection {
+    page: Page<training_block::Model>,
     workspace_id: Uuid,
     filter: BlockFilter,
 }
 
+impl TrainingBlockConnection {
+    /// The GraphQL page for a service page of the workspace's blocks matching `filter`.
+    pub fn new(page: Page<training_block::Model>, workspace_id: Uuid, filter: BlockFilter) -> Self {
+        Self {
+            page,
+            workspace_id,
+            filter,
+        }
+    }
+}
+
+/// A page of training blocks, oldest first (a Relay connection).
 #[Object]
-impl BlockListTotals {
+impl TrainingBlockConnection {
+    /// The blocks of this page with their cursors.
+    async fn edges(&self) -> Vec<TrainingBlockEdge> {
+        let edges = self.page.items.iter().cloned();
+        edges
+            .map(|b| TrainingBlockEdge {
+                cursor: encode_cursor(b.id),
+                node: TrainingBlock(b),
+            })
+            .collect()
+    }
+    /// The blocks of this page.
+    async fn nodes(&self) -> Vec<TrainingBlock> {
+        self.page.items.iter().cloned().map(TrainingBlock).collect()
+    }
+    /// Where this page stands and the cursors to continue from.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.page.has_previous,
+            has_next_page: self.page.has_next,
+            start_cursor: self.page.items.first().map(|b| encode_cursor(b.id)),
+            end_cursor: self.page.items.last().map(|b| encode_cursor(b.id)),
+        }
+    }
     /// Number of blocks matching the filter, across all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
         Ok(listing::count(ctx.db()?, self.workspace_id, &self.filter).await?)
     }
 }
 
-
-/// A page of training blocks.
-pub type BlockConnection = Connection<String, TrainingBlock, BlockListTotals>;
-
-impl BlockListTotals {
-    /// Totals for the workspace's blocks matching `filter`.
-    pub fn new(workspace_id: Uuid, filter: BlockFilter) -> Self {
-        Self { workspace_id, filter }
-    }
+/// A training block in a page, with the cursor that points at it.
+#[derive(SimpleObject)]
+pub struct TrainingBlockEdge {
+    /// Pass as `after` or `before` to page from this block.
+    cursor: String,
+    /// The block.
+    node: TrainingBlock,
 }
 
 impl From<TrainingBlockFilter> for BlockFilter {
     fn from(filter: TrainingBlockFilter) -> Self {
-        Self { status: filter.status.map(Into::into), tag: filter.tag, search: filter.search }
+        Self {
+            status: filter.status.map(Into::into),
+            tag: filter.tag,
+            search: filter.search,
+        }
     }
 }
 
@@ -219,15 +271,4 @@ impl TagCount {
     pub fn new(tag: String, count: i64) -> Self {
         Self { tag, count }
     }
-}
-
-/// Builds the GraphQL page from a service page.
-pub fn connection(page: crate::pagination::Page<training_block::Model>, totals: BlockListTotals) -> BlockConnection {
-    let mut connection = Connection::with_additional_fields(page.has_previous, page.has_next, totals);
-    connection.edges = page
-        .items
-        .into_iter()
-        .map(|block| Edge::new(crate::pagination::encode_cursor(block.id), TrainingBlock(block)))
-        .collect();
-    connection
 }

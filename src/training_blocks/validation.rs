@@ -33,7 +33,10 @@ pub fn check_exchanges(exchanges: &[ExchangeText], status: TrainingStatus) -> Re
         ));
     }
     for (index, exchange) in exchanges.iter().enumerate() {
-        for (name, text) in [("prompt", &exchange.prompt), ("response", &exchange.response)] {
+        for (name, text) in [
+            ("prompt", &exchange.prompt),
+            ("response", &exchange.response),
+        ] {
             let field = format!("exchanges[{index}].{name}");
             validate::max_chars(&field, text, MAX_MESSAGE_CHARS)?;
             if status != TrainingStatus::Draft && text.trim().is_empty() {
@@ -67,7 +70,10 @@ mod tests {
     use super::*;
 
     fn exchange(prompt: &str, response: &str) -> ExchangeText {
-        ExchangeText { prompt: prompt.into(), response: response.into() }
+        ExchangeText {
+            prompt: prompt.into(),
+            response: response.into(),
+        }
     }
 
     #[test]
@@ -86,7 +92,10 @@ mod tests {
 
     #[test]
     fn tags_are_trimmed_and_checked() {
-        assert_eq!(normalize_tag(Some(" returns ")).ok(), Some(Some("returns".into())));
+        assert_eq!(
+            normalize_tag(Some(" returns ")).ok(),
+            Some(Some("returns".into()))
+        );
         assert_eq!(normalize_tag(Some("  ")).ok(), Some(None));
         assert!(normalize_tag(Some("a\tb")).is_err());
         assert!(normalize_tag(Some(&"x".repeat(65))).is_err());

@@ -43,6 +43,7 @@ impl From<RoleGql> for Role {
 /// A workspace: the tenant that owns rules, blocks, models and tokens.
 pub struct Workspace(workspace::Model);
 
+/// A workspace: the tenant that owns rules, blocks, models and tokens.
 #[Object]
 impl Workspace {
     /// The workspace's id.
@@ -68,12 +69,15 @@ pub struct Viewer {
     role: Role,
 }
 
+/// The caller: the workspace their token belongs to and the token's role.
 #[Object]
 impl Viewer {
     /// The workspace every request of this token is confined to.
     async fn workspace(&self, ctx: &Context<'_>) -> async_graphql::Result<Workspace> {
         let principal = ctx.principal(Role::Reader)?;
-        Ok(Workspace(super::get(ctx.db()?, principal.workspace_id).await?))
+        Ok(Workspace(
+            super::get(ctx.db()?, principal.workspace_id).await?,
+        ))
     }
     /// The role of the token used for this request.
     async fn role(&self) -> RoleGql {
@@ -129,7 +133,9 @@ pub struct WorkspaceQuery;
 impl WorkspaceQuery {
     /// The caller: their workspace and role. Any valid token may ask.
     async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {
-        Ok(Viewer { role: ctx.principal(Role::Reader)?.role })
+        Ok(Viewer {
+            role: ctx.principal(Role::Reader)?.role,
+        })
     }
 
     /// The workspace's API tokens, oldest first (never their secrets). ADMIN only.
@@ -156,7 +162,10 @@ impl WorkspaceMutation {
         let principal = ctx.principal(Role::Admin)?;
         let (token, secret) =
             super::tokens::create(ctx.db()?, principal.workspace_id, &name, role.into()).await?;
-        Ok(CreatedApiToken { token: token.into(), secret })
+        Ok(CreatedApiToken {
+            token: token.into(),
+            secret,
+        })
     }
 
     /// Revokes an API token at once; returns its id. The last ADMIN token cannot be revoked.

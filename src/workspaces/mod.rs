@@ -73,6 +73,10 @@ pub async fn bootstrap(db: &impl ConnectionTrait) -> Result<Option<Bootstrap>> {
         Err(Error::Conflict { .. }) => return Ok(None),
         Err(err) => return Err(err),
     };
-    let (_, admin_secret) = tokens::create(db, workspace.id, "bootstrap admin", Role::Admin).await?;
-    Ok(Some(Bootstrap { workspace, admin_secret }))
+    let (_, admin_secret) =
+        tokens::create(db, workspace.id, "bootstrap admin", Role::Admin).await?;
+    Ok(Some(Bootstrap {
+        workspace,
+        admin_secret,
+    }))
 }

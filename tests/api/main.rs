@@ -1,0 +1,12 @@
+//! tuner's integration tests: one binary, one module per area, all on the `TestApp` harness.
+
+mod auth;
+mod cli;
+mod custom_models;
+mod global_rules;
+mod harness;
+mod isolation;
+mod pagination;
+mod schema_drift;
+mod smoke;
+mod training_blocks;
