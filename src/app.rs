@@ -19,7 +19,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::auth;
 use crate::config::ServeArgs;
@@ -74,7 +75,8 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
-    });
+    })
+    .on_response(DefaultOnResponse::new().level(Level::INFO));
     let middleware = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(trace)

@@ -83,11 +83,7 @@ impl Reply {
 impl TestApp {
     /// Boots tuner on a fresh database with one workspace and an ADMIN token.
     pub async fn spawn() -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = match std::env::var("TEST_DATABASE_URL") {
-            Ok(base) if !base.is_empty() => fresh_postgres_database(&base).await,
-            _ => format!("sqlite://{}", dir.path().join("tuner.db").display()),
-        };
+        let (database_url, dir) = empty_database().await;
         let mut db = db::connect(&database_url).await.expect("connect");
         db::migrate(&db).await.expect("migrate");
         let statements = Arc::new(AtomicUsize::new(0));
@@ -219,6 +215,17 @@ pub fn http_options() -> HttpOptions {
         cors_origins: Vec::new(),
         request_timeout: std::time::Duration::from_secs(30),
     }
+}
+
+/// A new database with nothing in it (not even tables), and the directory that holds it when
+/// it is a SQLite file: Postgres when `TEST_DATABASE_URL` is set, SQLite otherwise.
+pub async fn empty_database() -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if !base.is_empty() => fresh_postgres_database(&base).await,
+        _ => format!("sqlite://{}", dir.path().join("tuner.db").display()),
+    };
+    (url, dir)
 }
 
 /// Creates a new, empty Postgres database next to the one `base` names; returns its URL.
