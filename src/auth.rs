@@ -3,7 +3,8 @@
 use base64::Engine;
 use chrono::{Duration, Utc};
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -122,7 +123,10 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: Option<&str>) -> Res
     let Some(found) = found else {
         return Ok(Auth::Invalid);
     };
-    touch(db, &found).await?;
+    if !touch(db, &found).await? {
+        // Revoked between the lookup and now.
+        return Ok(Auth::Invalid);
+    }
     Ok(Auth::Valid(Principal {
         workspace_id: found.workspace_id,
         token_id: found.id,
@@ -130,19 +134,22 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: Option<&str>) -> Res
     }))
 }
 
-/// Records the token's use, at most once per [`LAST_USED_RESOLUTION`].
-async fn touch(db: &impl ConnectionTrait, token: &api_token::Model) -> Result<()> {
+/// Records the token's use, at most once per [`LAST_USED_RESOLUTION`]. Returns `false` when the
+/// token no longer exists (a revocation won the race).
+async fn touch(db: &impl ConnectionTrait, token: &api_token::Model) -> Result<bool> {
     let now = Utc::now();
     if token
         .last_used_at
         .is_some_and(|at| now - at < LAST_USED_RESOLUTION)
     {
-        return Ok(());
+        return Ok(true);
     }
-    let mut active: api_token::ActiveModel = token.clone().into();
-    active.last_used_at = Set(Some(now));
-    active.update(db).await?;
-    Ok(())
+    let updated = api_token::Entity::update_many()
+        .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+        .filter(api_token::Column::Id.eq(token.id))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected > 0)
 }
 
 #[cfg(test)]

@@ -88,6 +88,15 @@ fn size(field: &str, n: i32) -> Result<u64> {
     }
 }
 
+/// What a page adds to a query's complexity: its selection counted once per row it may return,
+/// so that a query cannot fetch unbounded rows by repeating a large page under aliases.
+pub fn page_complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let rows = first.or(last).map_or(DEFAULT_PAGE_SIZE, |n| {
+        u64::try_from(n).unwrap_or(0).min(MAX_PAGE_SIZE)
+    });
+    child_complexity.saturating_mul(usize::try_from(rows.max(1)).unwrap_or(usize::MAX))
+}
+
 /// The opaque cursor of the row with this id.
 pub fn encode_cursor(id: Uuid) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{CURSOR_TAG}{id}"))

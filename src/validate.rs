@@ -14,6 +14,18 @@ pub fn max_chars(field: &str, value: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
+/// Checks free text (line breaks allowed): at most `max` characters and no NUL character, which
+/// Postgres cannot store.
+pub fn text(field: &str, value: &str, max: usize) -> Result<()> {
+    if value.contains('\0') {
+        return Err(Error::bad_input(
+            field,
+            format!("{field} must not contain NUL (U+0000) characters"),
+        ));
+    }
+    max_chars(field, value, max)
+}
+
 /// Trims `value` and fails when nothing is left.
 pub fn required_trimmed(field: &str, value: &str) -> Result<String> {
     let trimmed = value.trim();
@@ -45,7 +57,7 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Opt
     let Some(text) = value.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    max_chars(field, text, max)?;
+    self::text(field, text, max)?;
     Ok(Some(text.to_owned()))
 }
 
@@ -78,6 +90,12 @@ mod tests {
         assert!(no_control_chars("f", "a\nb").is_err());
         assert!(no_control_chars("f", "a\u{7}b").is_err());
         assert!(no_control_chars("f", "plain text").is_ok());
+    }
+
+    #[test]
+    fn nul_characters_are_refused_in_free_text() {
+        assert!(text("f", "a\0b", 10).is_err());
+        assert!(text("f", "line one\nline two", 100).is_ok());
     }
 
     #[test]

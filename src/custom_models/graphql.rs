@@ -99,9 +99,9 @@ pub struct UpdateCustomModelInput {
     name: Option<String>,
     /// New description; null clears it.
     description: MaybeUndefined<String>,
-    /// New provider id; only while the model has never been trained.
+    /// New provider id; not while the model is training or has a fine-tuned model.
     provider: Option<String>,
-    /// New base model; only while the model has never been trained.
+    /// New base model; not while the model is training or has a fine-tuned model.
     base_model: Option<String>,
 }
 
@@ -183,7 +183,8 @@ impl CustomModelMutation {
         #[graphql(desc = "The model's id.")] id: ID,
     ) -> async_graphql::Result<ID> {
         let principal = ctx.principal(Role::Editor)?;
-        super::delete(ctx.db()?, principal.workspace_id, ids::parse("id", &id)?).await?;
-        Ok(id)
+        let id = ids::parse("id", &id)?;
+        super::delete(ctx.db()?, principal.workspace_id, id).await?;
+        Ok(ID(id.to_string()))
     }
 }

@@ -156,8 +156,8 @@ pub async fn create(
     model.insert(db).await.map_err(map_unique(&name))
 }
 
-/// Changes a model. Its provider and base model are fixed once it has been trained: a
-/// different target is a different model.
+/// Changes a model. Its provider and base model are fixed while it trains and once it has a
+/// fine-tuned model: a different target is a different model.
 pub async fn update(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
@@ -166,10 +166,11 @@ pub async fn update(
 ) -> Result<custom_model::Model> {
     let current = get(db, workspace_id, id).await?;
     let retargets = patch.provider.is_some() || patch.base_model.is_some();
-    if retargets && current.status != ModelStatus::NotTrained {
+    let trained = current.fine_tuned_model.is_some() || current.status == ModelStatus::Training;
+    if retargets && trained {
         return Err(Error::conflict(
             "baseModel",
-            "the provider and base model of a model that has been trained cannot change; create a new model instead",
+            "the provider and base model of a model that is training or trained cannot change; create a new model instead",
         ));
     }
     let mut model: custom_model::ActiveModel = current.into();

@@ -102,8 +102,9 @@ impl GlobalRuleMutation {
         #[graphql(desc = "The rule's id.")] id: ID,
     ) -> async_graphql::Result<ID> {
         let principal = ctx.principal(Role::Editor)?;
-        super::delete(ctx.db()?, principal.workspace_id, ids::parse("id", &id)?).await?;
-        Ok(id)
+        let id = ids::parse("id", &id)?;
+        super::delete(ctx.db()?, principal.workspace_id, id).await?;
+        Ok(ID(id.to_string()))
     }
 
     /// Sets the order of all rules at once and returns them in that order.

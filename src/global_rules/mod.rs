@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::entities::global_rule;
 use crate::error::{Error, Result};
-use crate::{db, ids, validate};
+use crate::{db, ids, validate, workspaces};
 
 /// Longest rule, in characters.
 pub const MAX_RULE_CHARS: usize = 2_000;
@@ -74,6 +74,7 @@ pub async fn create(
 ) -> Result<global_rule::Model> {
     let text = validate_text("text", text)?;
     let txn = db::begin_write(db).await?;
+    workspaces::lock(&txn, workspace_id).await?;
     if in_workspace(workspace_id).count(&txn).await? >= MAX_RULES {
         return Err(Error::bad_input(
             "text",
@@ -129,9 +130,12 @@ pub async fn update(
     Ok(rule.update(db).await?)
 }
 
-/// Deletes a rule.
-pub async fn delete(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> Result<()> {
-    get(db, workspace_id, id).await?.delete(db).await?;
+/// Deletes a rule (under the workspace lock, so a concurrent reorder sees it or not at all).
+pub async fn delete(db: &DatabaseConnection, workspace_id: Uuid, id: Uuid) -> Result<()> {
+    let txn = db::begin_write(db).await?;
+    workspaces::lock(&txn, workspace_id).await?;
+    get(&txn, workspace_id, id).await?.delete(&txn).await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -142,6 +146,7 @@ pub async fn reorder(
     order: &[Uuid],
 ) -> Result<Vec<global_rule::Model>> {
     let txn = db::begin_write(db).await?;
+    workspaces::lock(&txn, workspace_id).await?;
     let rules = list(&txn, workspace_id).await?;
     check_is_permutation(&rules, order)?;
     let now = Utc::now();

@@ -19,6 +19,7 @@ pub struct TrainingBlockQuery;
 #[Object]
 impl TrainingBlockQuery {
     /// The workspace's training blocks, oldest first, as a Relay connection.
+    #[graphql(complexity = "crate::pagination::page_complexity(first, last, child_complexity)")]
     async fn training_blocks(
         &self,
         ctx: &Context<'_>,
@@ -56,7 +57,7 @@ impl TrainingBlockQuery {
     ) -> async_graphql::Result<TrainingBlock> {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
-        Ok(TrainingBlock(
+        Ok(TrainingBlock::from(
             super::get(ctx.db()?, principal.workspace_id, id).await?,
         ))
     }
@@ -86,7 +87,7 @@ impl TrainingBlockMutation {
         #[graphql(desc = "The new block.")] input: CreateTrainingBlockInput,
     ) -> async_graphql::Result<TrainingBlock> {
         let principal = ctx.principal(Role::Editor)?;
-        Ok(TrainingBlock(
+        Ok(TrainingBlock::from(
             super::create(ctx.db()?, principal.workspace_id, input.into()).await?,
         ))
     }
@@ -100,7 +101,7 @@ impl TrainingBlockMutation {
     ) -> async_graphql::Result<TrainingBlock> {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
-        Ok(TrainingBlock(
+        Ok(TrainingBlock::from(
             super::update(ctx.db()?, principal.workspace_id, id, input.into()).await?,
         ))
     }
@@ -125,7 +126,12 @@ impl TrainingBlockMutation {
         #[graphql(desc = "The new status.")] status: TrainingStatusGql,
     ) -> async_graphql::Result<u64> {
         let principal = ctx.principal(Role::Editor)?;
-        let ids = crate::ids::parse_unique("ids", &ids)?;
+        // Repeats kept, so an error about `ids[i]` names the position the client sent.
+        let ids = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| crate::ids::parse(&format!("ids[{i}]"), id))
+            .collect::<crate::error::Result<Vec<_>>>()?;
         Ok(super::set_status_many(ctx.db()?, principal.workspace_id, &ids, status.into()).await?)
     }
 

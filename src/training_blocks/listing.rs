@@ -8,6 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::in_workspace;
+use super::validation::MAX_TAG_CHARS;
 use crate::entities::exchange;
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::error::Result;
@@ -28,10 +29,13 @@ pub struct BlockFilter {
 }
 
 impl BlockFilter {
-    /// Checks the filter's sizes.
+    /// Checks the filter's sizes, and that it holds no NUL (which Postgres cannot compare).
     pub fn validate(&self) -> Result<()> {
+        if let Some(tag) = &self.tag {
+            validate::text("filter.tag", tag.trim(), MAX_TAG_CHARS)?;
+        }
         if let Some(search) = &self.search {
-            validate::max_chars("filter.search", search, MAX_SEARCH_CHARS)?;
+            validate::text("filter.search", search, MAX_SEARCH_CHARS)?;
         }
         Ok(())
     }
@@ -53,22 +57,28 @@ impl BlockFilter {
 
 /// Ids of blocks with an exchange whose prompt or response contains `search`, ignoring case.
 fn matching_blocks(search: &str) -> sea_orm::sea_query::SelectStatement {
-    let escaped = search
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    let pattern = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
-    let lower =
-        |column: exchange::Column| Expr::expr(Func::lower(Expr::col((exchange::Entity, column))));
+    let pattern = |text: &str| {
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        LikeExpr::new(format!("%{escaped}%")).escape('\\')
+    };
+    let lowered = search.to_lowercase();
+    let mut any = Condition::any();
+    for column in [exchange::Column::Prompt, exchange::Column::Response] {
+        let text = || Expr::col((exchange::Entity, column));
+        // SQLite's LOWER folds ASCII only (LOWER('École') stays 'École'), so the lowered search
+        // 'école' alone would miss it; matching the search as typed too lets a search in the
+        // stored case find its text on every backend.
+        any = any
+            .add(Expr::expr(Func::lower(text())).like(pattern(&lowered)))
+            .add(text().like(pattern(search)));
+    }
     Query::select()
         .column(exchange::Column::BlockId)
         .from(exchange::Entity)
-        .cond_where(
-            Condition::any()
-                .add(lower(exchange::Column::Prompt).like(pattern()))
-                .add(lower(exchange::Column::Response).like(pattern())),
-        )
+        .cond_where(any)
         .to_owned()
 }
 

@@ -193,9 +193,10 @@ async fn require_all(db: &impl ConnectionTrait, workspace_id: Uuid, ids: &[Uuid]
         .await?
         .into_iter()
         .collect();
+    let mut reported = HashSet::new();
     let missing: Vec<String> = ids
         .iter()
-        .filter(|id| !found.contains(id))
+        .filter(|id| !found.contains(id) && reported.insert(**id))
         .map(Uuid::to_string)
         .collect();
     if missing.is_empty() {
@@ -219,7 +220,7 @@ pub async fn delete_many(db: &DatabaseConnection, workspace_id: Uuid, ids: &[Uui
 }
 
 /// Sets the status of blocks; all or none. Leaving DRAFT requires complete exchanges, and the
-/// error names the first block that has none.
+/// error names the first block that has none by its position in `ids` (which may repeat).
 pub async fn set_status_many(
     db: &DatabaseConnection,
     workspace_id: Uuid,
@@ -229,14 +230,10 @@ pub async fn set_status_many(
     let txn = db::begin_write(db).await?;
     require_all(&txn, workspace_id, ids).await?;
     if status != TrainingStatus::Draft {
-        let mut stored = exchanges_of(&txn, ids).await?;
+        let stored = exchanges_of(&txn, ids).await?;
         for (index, id) in ids.iter().enumerate() {
-            let exchanges: Vec<_> = stored
-                .remove(id)
-                .unwrap_or_default()
-                .into_iter()
-                .map(to_text)
-                .collect();
+            let rows = stored.get(id).into_iter().flatten().cloned();
+            let exchanges: Vec<_> = rows.map(to_text).collect();
             check_exchanges(&exchanges, status).map_err(|err| {
                 Error::bad_input(
                     format!("ids[{index}]"),

@@ -1,5 +1,7 @@
 //! GraphQL types and inputs of training blocks.
 
+use std::collections::HashMap;
+
 use async_graphql::connection::PageInfo;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID};
@@ -11,6 +13,7 @@ use super::loader::ExchangeLoader;
 use super::validation::ExchangeText;
 use super::{BlockPatch, NewBlock};
 use crate::context::ContextExt;
+use crate::entities::exchange;
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::pagination::{encode_cursor, Page};
 
@@ -56,36 +59,54 @@ pub struct Exchange {
 }
 
 /// An example conversation of 1 to 3 exchanges.
-pub struct TrainingBlock(pub training_block::Model);
+pub struct TrainingBlock {
+    model: training_block::Model,
+    /// The exchanges, when the page this block was listed in has already loaded them.
+    exchanges: Option<Vec<exchange::Model>>,
+}
+
+impl From<training_block::Model> for TrainingBlock {
+    fn from(model: training_block::Model) -> Self {
+        Self {
+            model,
+            exchanges: None,
+        }
+    }
+}
 
 /// An example conversation of 1 to 3 exchanges.
 #[Object]
 impl TrainingBlock {
     /// The block's id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.model.id.to_string())
     }
     /// Training status.
     async fn status(&self) -> TrainingStatusGql {
-        self.0.status.into()
+        self.model.status.into()
     }
     /// Optional label for organising blocks (at most 64 characters).
     async fn tag(&self) -> Option<&str> {
-        self.0.tag.as_deref()
+        self.model.tag.as_deref()
     }
     /// Extra rules for this block only, one per line; added after the global rules in its system
     /// prompt.
     async fn additional_rules(&self) -> Option<&str> {
-        self.0.additional_rules.as_deref()
+        self.model.additional_rules.as_deref()
     }
     /// Internal notes; never sent for training.
     async fn notes(&self) -> Option<&str> {
-        self.0.notes.as_deref()
+        self.model.notes.as_deref()
     }
     /// The exchanges, in conversation order.
     async fn exchanges(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Exchange>> {
-        let loader = ctx.data::<DataLoader<ExchangeLoader>>()?;
-        let rows = loader.load_one(self.0.id).await?.unwrap_or_default();
+        let rows = match &self.exchanges {
+            Some(rows) => rows.clone(),
+            None => {
+                let loader = ctx.data::<DataLoader<ExchangeLoader>>()?;
+                loader.load_one(self.model.id).await?.unwrap_or_default()
+            }
+        };
         Ok(rows
             .into_iter()
             .map(|e| Exchange {
@@ -96,11 +117,11 @@ impl TrainingBlock {
     }
     /// When the block was created.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.model.created_at
     }
     /// When the block was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.model.updated_at
     }
 }
 
@@ -189,24 +210,47 @@ impl TrainingBlockConnection {
             filter,
         }
     }
+
+    /// The page's blocks. When the query selects their exchanges, the DataLoader fetches them
+    /// for the whole page in one batch up front: left to each block, the loader's batches would
+    /// follow the timing of the list's resolution, and the cost would grow with the page.
+    async fn blocks(
+        &self,
+        ctx: &Context<'_>,
+        with_exchanges: bool,
+    ) -> async_graphql::Result<Vec<TrainingBlock>> {
+        let mut loaded = HashMap::new();
+        if with_exchanges {
+            let loader = ctx.data::<DataLoader<ExchangeLoader>>()?;
+            loaded = loader
+                .load_many(self.page.items.iter().map(|b| b.id))
+                .await?;
+        }
+        let blocks = self.page.items.iter().map(|block| TrainingBlock {
+            model: block.clone(),
+            exchanges: with_exchanges.then(|| loaded.remove(&block.id).unwrap_or_default()),
+        });
+        Ok(blocks.collect())
+    }
 }
 
 /// A page of training blocks, oldest first (a Relay connection).
 #[Object]
 impl TrainingBlockConnection {
     /// The blocks of this page with their cursors.
-    async fn edges(&self) -> Vec<TrainingBlockEdge> {
-        let edges = self.page.items.iter().cloned();
-        edges
-            .map(|b| TrainingBlockEdge {
-                cursor: encode_cursor(b.id),
-                node: TrainingBlock(b),
-            })
-            .collect()
+    async fn edges(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingBlockEdge>> {
+        let with_exchanges = ctx.look_ahead().field("node").field("exchanges").exists();
+        let blocks = self.blocks(ctx, with_exchanges).await?;
+        let edges = blocks.into_iter().map(|node| TrainingBlockEdge {
+            cursor: encode_cursor(node.model.id),
+            node,
+        });
+        Ok(edges.collect())
     }
     /// The blocks of this page.
-    async fn nodes(&self) -> Vec<TrainingBlock> {
-        self.page.items.iter().cloned().map(TrainingBlock).collect()
+    async fn nodes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingBlock>> {
+        let with_exchanges = ctx.look_ahead().field("exchanges").exists();
+        self.blocks(ctx, with_exchanges).await
     }
     /// Where this page stands and the cursors to continue from.
     async fn page_info(&self) -> PageInfo {

@@ -38,7 +38,7 @@ pub fn check_exchanges(exchanges: &[ExchangeText], status: TrainingStatus) -> Re
             ("response", &exchange.response),
         ] {
             let field = format!("exchanges[{index}].{name}");
-            validate::max_chars(&field, text, MAX_MESSAGE_CHARS)?;
+            validate::text(&field, text, MAX_MESSAGE_CHARS)?;
             if status != TrainingStatus::Draft && text.trim().is_empty() {
                 return Err(Error::bad_input(
                     &field,

@@ -178,6 +178,6 @@ impl WorkspaceMutation {
         let principal = ctx.principal(Role::Admin)?;
         let token_id = ids::parse("id", &id)?;
         super::tokens::revoke(ctx.db()?, principal.workspace_id, token_id).await?;
-        Ok(id)
+        Ok(ID(token_id.to_string()))
     }
 }

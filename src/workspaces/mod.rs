@@ -4,8 +4,10 @@ pub mod graphql;
 pub mod tokens;
 
 use chrono::Utc;
+use sea_orm::sea_query::LockType;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -37,6 +39,19 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> Result<workspace::
     })
 }
 
+/// Within a write transaction, makes every other transaction that calls this for the same
+/// workspace wait until this one ends: for read-then-write changes to workspace-wide state
+/// (rule positions and caps, the last ADMIN token). Postgres locks the workspace row
+/// (`FOR NO KEY UPDATE`, so rows that merely reference it are not blocked); SQLite has no row
+/// locks, and its IMMEDIATE write transactions are already serialised.
+pub async fn lock(txn: &DatabaseTransaction, workspace_id: Uuid) -> Result<()> {
+    workspace::Entity::find_by_id(workspace_id)
+        .lock(LockType::NoKeyUpdate)
+        .one(txn)
+        .await?;
+    Ok(())
+}
+
 /// The workspace with this id.
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<workspace::Model> {
     workspace::Entity::find_by_id(id)
@@ -62,19 +77,22 @@ pub struct Bootstrap {
     pub admin_secret: String,
 }
 
-/// On an empty database, creates the default workspace with an ADMIN token. When several
-/// replicas start at once only one succeeds; the others see the workspace and do nothing.
-pub async fn bootstrap(db: &impl ConnectionTrait) -> Result<Option<Bootstrap>> {
-    if workspace::Entity::find().count(db).await? > 0 {
+/// On an empty database, creates the default workspace with an ADMIN token, both or neither.
+/// When several replicas start at once only one succeeds; the others see the workspace (or lose
+/// the race on its unique name) and do nothing.
+pub async fn bootstrap(db: &DatabaseConnection) -> Result<Option<Bootstrap>> {
+    let txn = crate::db::begin_write(db).await?;
+    if workspace::Entity::find().count(&txn).await? > 0 {
         return Ok(None);
     }
-    let workspace = match create(db, DEFAULT_WORKSPACE).await {
+    let workspace = match create(&txn, DEFAULT_WORKSPACE).await {
         Ok(workspace) => workspace,
         Err(Error::Conflict { .. }) => return Ok(None),
         Err(err) => return Err(err),
     };
     let (_, admin_secret) =
-        tokens::create(db, workspace.id, "bootstrap admin", Role::Admin).await?;
+        tokens::create(&txn, workspace.id, "bootstrap admin", Role::Admin).await?;
+    txn.commit().await?;
     Ok(Some(Bootstrap {
         workspace,
         admin_secret,

@@ -49,6 +49,8 @@ pub async fn list(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<a
 /// manage the workspace through the API any more.
 pub async fn revoke(db: &DatabaseConnection, workspace_id: Uuid, id: Uuid) -> Result<()> {
     let txn = db::begin_write(db).await?;
+    // Two admins revoking each other at once must not both see the other as "not the last".
+    super::lock(&txn, workspace_id).await?;
     let token = api_token::Entity::find_by_id(id)
         .filter(api_token::Column::WorkspaceId.eq(workspace_id))
         .one(&txn)

@@ -1,8 +1,6 @@
 //! `TestApp`: the real application on its own fresh database (a SQLite file, or a new Postgres
 //! database when `TEST_DATABASE_URL` is set), driven through `schema::execute` or real HTTP.
 
-#![allow(dead_code)]
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 

@@ -7,6 +7,6 @@ mod global_rules;
 mod harness;
 mod isolation;
 mod pagination;
-mod schema_drift;
+mod schema;
 mod smoke;
 mod training_blocks;

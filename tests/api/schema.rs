@@ -1,4 +1,4 @@
-//! The checked-in SDL matches the code, and the query limits leave introspection working.
+//! The checked-in SDL matches the code, and the query limits stop abuse but not real clients.
 
 use serde_json::json;
 
@@ -99,4 +99,25 @@ async fn malformed_graphql_gets_a_coded_error() {
         let reply = app.gql(&app.admin, query, json!({})).await;
         assert_eq!(reply.code(), "BAD_USER_INPUT", "{query}");
     }
+}
+
+const FULL_PAGE: &str = "trainingBlocks(first: 500) { totalCount pageInfo { hasNextPage endCursor } \
+    edges { cursor node { id status tag additionalRules notes exchanges { prompt response } createdAt updatedAt } } }";
+
+#[tokio::test]
+async fn a_full_page_with_every_field_is_within_the_limits() {
+    let app = TestApp::spawn().await;
+    let reply = app
+        .admin_gql(&format!("{{ {FULL_PAGE} }}"), json!({}))
+        .await;
+    assert_eq!(reply.data()["trainingBlocks"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn large_pages_repeated_under_aliases_are_refused() {
+    let app = TestApp::spawn().await;
+    let query = format!("{{ a: {FULL_PAGE} b: {FULL_PAGE} }}");
+    let reply = app.admin_gql(&query, json!({})).await;
+    assert_eq!(reply.code(), "BAD_USER_INPUT");
+    assert!(reply.message().contains("complex"), "{}", reply.message());
 }
