@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod custom_models;
+pub mod datasets;
 pub mod db;
 pub mod entities;
 pub mod error;

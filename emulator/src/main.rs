@@ -1,0 +1,3 @@
+//! `tuner-emulator`: serves the emulated provider API.
+
+fn main() {}
