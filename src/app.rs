@@ -7,11 +7,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::{Request, State};
+use axum::body::Body;
+use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use futures_util::TryStreamExt;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -23,8 +25,12 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth;
+use crate::secrets::SecretBox;
+use crate::training_jobs::TrainingSettings;
 use crate::config::ServeArgs;
+use crate::error::Error;
 use crate::schema::{self, AppSchema};
+use crate::transfer::export::{self, ExportQuery};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -36,10 +42,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State serving from `db`.
-    pub fn new(db: DatabaseConnection) -> Self {
+    /// State serving from `db`, with the secrets key and training settings.
+    pub fn new(db: DatabaseConnection, secrets: SecretBox, training: TrainingSettings) -> Self {
         Self {
-            schema: schema::build(db.clone()),
+            schema: schema::build(db.clone(), secrets, training),
             db,
         }
     }
@@ -88,6 +94,7 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
         ));
     let mut router = Router::new()
         .route("/graphql", get(graphiql).post(graphql))
+        .route("/export/training-blocks", get(export_training_blocks))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
@@ -147,6 +154,46 @@ async fn graphql(
     schema::execute(&state.schema, &state.db, auth, request)
         .await
         .into()
+}
+
+/// `GET /export/training-blocks[?status=S&tag=T]`: the caller's training blocks as OpenAI chat
+/// JSONL, streamed a page at a time. EDITOR and up.
+async fn export_training_blocks(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| auth::bearer_token(v).unwrap_or("malformed"));
+    match export::export_for(&state.db, token, &query).await {
+        Ok(chunks) => {
+            let body = Body::from_stream(chunks.map_err(|err| {
+                tracing::error!(error = ?err, "export stopped");
+                std::io::Error::other("the export stopped on an internal error")
+            }));
+            ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
+        }
+        Err(err) => error_response(err),
+    }
+}
+
+/// A service error as an HTTP response: status from its code, `{"error": {code, message}}`.
+fn error_response(err: Error) -> Response {
+    let status = match err.code() {
+        "BAD_USER_INPUT" => StatusCode::BAD_REQUEST,
+        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+        "FORBIDDEN" => StatusCode::FORBIDDEN,
+        "NOT_FOUND" => StatusCode::NOT_FOUND,
+        "CONFLICT" => StatusCode::CONFLICT,
+        _ => {
+            tracing::error!(error = ?err, "request failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    let body = serde_json::json!({ "error": { "code": err.code(), "message": err.message() } });
+    (status, axum::Json(body)).into_response()
 }
 
 async fn graphiql() -> Html<String> {

@@ -5,9 +5,11 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::app::{self, AppState, HttpOptions};
-use crate::config::{Cli, Command, ServeArgs, TokenCommand, WorkspaceCommand};
+use crate::config::{Cli, Command, CreditsCommand, ServeArgs, TokenCommand, WorkspaceCommand};
 use crate::error::Error;
-use crate::{auth, db, schema, workspaces};
+use crate::secrets::SecretBox;
+use crate::training_jobs::{self, TrainingSettings};
+use crate::{auth, credits, db, schema, transfer, workspaces};
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -22,6 +24,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(args) => serve(&cli.database_url, args).await,
+        Command::Credits(CreditsCommand::Grant { workspace, amount }) => {
+            let db = open(&cli.database_url).await?;
+            let workspace = workspaces::find_by_name(&db, &workspace)
+                .await
+                .map_err(explain)?;
+            let entry = credits::grant(&db, workspace.id, amount)
+                .await
+                .map_err(explain)?;
+            println!(
+                "granted {amount} credits to workspace {:?}; balance is now {}",
+                workspace.name, entry.balance_after
+            );
+            Ok(())
+        }
+        Command::Import(args) => {
+            let db = open(&cli.database_url).await?;
+            transfer::cli::import(&db, args).await
+        }
+        Command::Export(args) => {
+            let db = open(&cli.database_url).await?;
+            transfer::cli::export(&db, args).await
+        }
         Command::Workspace(WorkspaceCommand::Create { name }) => {
             let db = open(&cli.database_url).await?;
             let workspace = workspaces::create(&db, &name).await.map_err(explain)?;
@@ -80,7 +104,21 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(created) = workspaces::bootstrap(&db).await.map_err(explain)? {
         print_bootstrap_banner(&created, address);
     }
-    let router = app::router(AppState::new(db.clone()), &HttpOptions::from(&args))?;
+    let (secrets, created) = SecretBox::load_or_create(
+        args.training.secret_key.as_deref(),
+        &args.training.secret_key_file,
+    )?;
+    if created {
+        tracing::warn!(
+            file = %args.training.secret_key_file.display(),
+            "created a new secret key for provider credentials; back it up and give every replica the same key"
+        );
+    }
+    let training = TrainingSettings::from_args(&args.training)?;
+    // Its first round runs at once: interrupted submissions are reconciled on start.
+    training_jobs::tracking::spawn_poller(db.clone(), secrets.clone(), training.clone());
+    let state = AppState::new(db.clone(), secrets, training);
+    let router = app::router(state, &HttpOptions::from(&args))?;
     tracing::info!(%address, "tuner is listening; GraphiQL at http://{address}/graphql");
     app::serve(listener, router, app::shutdown_signal()).await?;
     db.close().await.context("cannot close the database")?;

@@ -54,10 +54,64 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage workspace credits.
+    #[command(subcommand)]
+    Credits(CreditsCommand),
+    /// Import training blocks from an OpenAI chat JSONL file.
+    Import(ImportArgs),
+    /// Export training blocks as OpenAI chat JSONL.
+    Export(ExportArgs),
 }
 
-/// Options of `tuner serve`.
+/// `tuner credits ...`
+#[derive(Subcommand)]
+pub enum CreditsCommand {
+    /// Add credits to a workspace's balance (a negative amount takes them away).
+    Grant {
+        /// Name of the workspace.
+        #[arg(long)]
+        workspace: String,
+        /// Number of credits.
+        #[arg(allow_negative_numbers = true)]
+        amount: i64,
+    },
+}
+
+/// Options of `tuner import`.
 #[derive(Args, Clone, Debug)]
+pub struct ImportArgs {
+    /// The JSONL file: one `{"messages": [...]}` example per line.
+    pub file: std::path::PathBuf,
+    /// Name of the workspace to import into.
+    #[arg(long)]
+    pub workspace: String,
+    /// Check the file and report what would be imported, without importing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Tag to give every imported block.
+    #[arg(long)]
+    pub tag: Option<String>,
+}
+
+/// Options of `tuner export`.
+#[derive(Args, Clone, Debug)]
+pub struct ExportArgs {
+    /// Name of the workspace to export from.
+    #[arg(long)]
+    pub workspace: String,
+    /// Only blocks with this status (NOT_TRAINED, TRAINED or DRAFT).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only blocks with this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<std::path::PathBuf>,
+}
+
+/// Options of `tuner serve` (no `Debug`: they hold secrets).
+#[derive(Args, Clone)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TUNER_LISTEN", default_value = "127.0.0.1:8080")]
@@ -75,6 +129,57 @@ pub struct ServeArgs {
     /// Seconds a request may take before it is cut off.
     #[arg(long, env = "TUNER_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout: u64,
+
+    /// Training settings.
+    #[command(flatten)]
+    pub training: TrainingArgs,
+}
+
+/// Whether training jobs are refused when a workspace's balance is short.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BillingMode {
+    /// Refuse a job the balance cannot pay for (`INSUFFICIENT_CREDITS`).
+    Enforce,
+    /// Record charges in the ledger only; balances may go negative.
+    Record,
+}
+
+/// Settings of training jobs, credentials and billing (no `Debug`: they hold secrets).
+#[derive(Args, Clone)]
+pub struct TrainingArgs {
+    /// File holding the key that encrypts provider API keys at rest (32 random bytes, base64);
+    /// created on first start if missing. Every replica needs the same key.
+    #[arg(long, env = "TUNER_SECRET_KEY_FILE", default_value = "tuner.key")]
+    pub secret_key_file: std::path::PathBuf,
+
+    /// The encryption key itself (base64 of 32 bytes); takes precedence over the key file.
+    #[arg(long, env = "TUNER_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// `enforce`: refuse jobs the balance cannot pay for; `record`: only record charges.
+    #[arg(long, env = "TUNER_BILLING_MODE", value_enum, default_value_t = BillingMode::Enforce)]
+    pub billing_mode: BillingMode,
+
+    /// Platform fee per training job, in credits (100 credits = 1 dollar).
+    #[arg(long, env = "TUNER_JOB_FEE_CREDITS", default_value_t = 100)]
+    pub job_fee_credits: i64,
+
+    /// Training prices overriding the built-in table, in USD per million training tokens,
+    /// such as `gpt-4o-mini-2024-07-18=3.0,my-model=1.5`.
+    #[arg(long, env = "TUNER_TRAINING_PRICES", default_value = "")]
+    pub training_prices: String,
+
+    /// Seconds between two looks at the provider for each active job.
+    #[arg(long, env = "TUNER_POLL_INTERVAL", default_value_t = 30)]
+    pub poll_interval: u64,
+
+    /// Seconds one provider request may take (uploads get 20 times as long).
+    #[arg(long, env = "TUNER_PROVIDER_TIMEOUT", default_value_t = 30)]
+    pub provider_timeout: u64,
+
+    /// How many times a provider request is retried on 429, 5xx and connection errors.
+    #[arg(long, env = "TUNER_PROVIDER_RETRIES", default_value_t = 4)]
+    pub provider_retries: u32,
 }
 
 /// `tuner workspace ...`

@@ -26,6 +26,10 @@ pub enum Error {
         field: Option<String>,
         message: String,
     },
+    /// The workspace's balance cannot pay for what was asked.
+    InsufficientCredits(String),
+    /// The fine-tuning provider refused or failed; the message is the provider's own.
+    Provider(String),
     /// A database failure: logged, never shown.
     Database(DbErr),
     /// Any other unexpected failure: logged, never shown.
@@ -65,6 +69,8 @@ impl Error {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound { .. } => "NOT_FOUND",
             Self::Conflict { .. } => "CONFLICT",
+            Self::InsufficientCredits(_) => "INSUFFICIENT_CREDITS",
+            Self::Provider(_) => "PROVIDER_ERROR",
             Self::Database(_) | Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -74,6 +80,7 @@ impl Error {
         match self {
             Self::BadInput { message, .. } | Self::Conflict { message, .. } => message.clone(),
             Self::Unauthenticated(message) | Self::Forbidden(message) => message.clone(),
+            Self::InsufficientCredits(message) | Self::Provider(message) => message.clone(),
             Self::NotFound { what, id } => format!("{what} {id} was not found"),
             Self::Database(_) | Self::Internal(_) => "internal server error".to_owned(),
         }

@@ -8,10 +8,16 @@ use async_graphql::{
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
+use crate::credits::graphql::CreditQuery;
+use crate::secrets::SecretBox;
+use crate::training_jobs::graphql::{TrainingJobMutation, TrainingJobQuery};
+use crate::training_jobs::TrainingSettings;
+use crate::workspaces::credentials_graphql::{CredentialsMutation, CredentialsQuery};
 use crate::custom_models::graphql::{CustomModelMutation, CustomModelQuery};
 use crate::global_rules::graphql::{GlobalRuleMutation, GlobalRuleQuery};
 use crate::training_blocks::graphql::{TrainingBlockMutation, TrainingBlockQuery};
 use crate::training_blocks::loader::ExchangeLoader;
+use crate::transfer::graphql::TransferMutation;
 use crate::workspaces::graphql::{WorkspaceMutation, WorkspaceQuery};
 
 /// Deepest query accepted. graphql-js' standard introspection query needs at least 15.
@@ -27,6 +33,9 @@ pub struct QueryRoot(
     GlobalRuleQuery,
     TrainingBlockQuery,
     CustomModelQuery,
+    TrainingJobQuery,
+    CreditQuery,
+    CredentialsQuery,
 );
 
 /// All mutations.
@@ -36,6 +45,9 @@ pub struct MutationRoot(
     GlobalRuleMutation,
     TrainingBlockMutation,
     CustomModelMutation,
+    TransferMutation,
+    TrainingJobMutation,
+    CredentialsMutation,
 );
 
 /// tuner's GraphQL schema.
@@ -53,9 +65,9 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     .limit_directives(16)
 }
 
-/// The schema, serving from `db`.
-pub fn build(db: DatabaseConnection) -> AppSchema {
-    builder().data(db).finish()
+/// The schema, serving from `db`, with the secrets key and training settings.
+pub fn build(db: DatabaseConnection, secrets: SecretBox, training: TrainingSettings) -> AppSchema {
+    builder().data(db).data(secrets).data(training).finish()
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.

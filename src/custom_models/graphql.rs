@@ -8,6 +8,7 @@ use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::entities::custom_model::{self, ModelStatus};
 use crate::ids;
+use crate::training_jobs::types::TrainingJob;
 
 /// Lifecycle of a custom model.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -35,7 +36,7 @@ impl From<ModelStatus> for ModelStatusGql {
 }
 
 /// A custom model: a named fine-tuning target and, once trained, the provider's model.
-pub struct CustomModel(custom_model::Model);
+pub struct CustomModel(pub custom_model::Model);
 
 /// A custom model: a named fine-tuning target and, once trained, the provider's model.
 #[Object]
@@ -76,6 +77,13 @@ impl CustomModel {
     /// When the model was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+    /// The model's training jobs, newest first. EDITOR and up.
+    async fn jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingJob>> {
+        let principal = ctx.principal(Role::Editor)?;
+        let jobs =
+            crate::training_jobs::for_model(ctx.db()?, principal.workspace_id, self.0.id).await?;
+        Ok(jobs.into_iter().map(TrainingJob).collect())
     }
 }
 

@@ -196,8 +196,18 @@ pub async fn update(
     model.update(db).await.map_err(map_unique(&name))
 }
 
-/// Deletes a model.
+/// Deletes a model with its jobs' history; not while one of its jobs is active.
 pub async fn delete(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> Result<()> {
-    get(db, workspace_id, id).await?.delete(db).await?;
+    let model = get(db, workspace_id, id).await?;
+    if let Some(job) = crate::training_jobs::active_for_model(db, id).await? {
+        return Err(Error::conflict(
+            "id",
+            format!(
+                "model {:?} has an active training job ({}); wait for it to end",
+                model.name, job.id
+            ),
+        ));
+    }
+    model.delete(db).await?;
     Ok(())
 }

@@ -1,3 +1,10 @@
 //! Training datasets: the chat JSONL data contract, token counting, checks and estimates.
 
+mod checks;
+pub mod compiler;
+pub mod estimate;
 pub mod format;
+pub mod models;
+pub mod prices;
+pub mod report;
+pub mod tokens;

@@ -26,6 +26,8 @@ pub struct Model {
     pub additional_rules: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub notes: Option<String>,
+    /// The job that last trained this block (set when it became TRAINED through a job).
+    pub trained_by_job_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -8,6 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::in_workspace;
+use super::validation::ExchangeText;
 use super::validation::MAX_TAG_CHARS;
 use crate::entities::exchange;
 use crate::entities::training_block::{self, TrainingStatus};
@@ -40,7 +41,8 @@ impl BlockFilter {
         Ok(())
     }
 
-    fn apply(&self, workspace_id: Uuid) -> Select<training_block::Entity> {
+    /// The query selecting the workspace's blocks that match.
+    pub fn apply(&self, workspace_id: Uuid) -> Select<training_block::Entity> {
         let mut select = in_workspace(workspace_id);
         if let Some(status) = self.status {
             select = select.filter(training_block::Column::Status.eq(status));
@@ -117,4 +119,73 @@ pub async fn tag_counts(
         .into_tuple()
         .all(db)
         .await?)
+}
+
+/// A block with its exchanges in order.
+#[derive(Clone, Debug)]
+pub struct BlockWithExchanges {
+    pub block: training_block::Model,
+    pub exchanges: Vec<ExchangeText>,
+}
+
+/// Walks the blocks a query selects, oldest first, a page at a time: memory holds one page,
+/// whatever the number of blocks. Each page costs two statements.
+pub struct BlockPages {
+    select: Select<training_block::Entity>,
+    request: PageRequest,
+    done: bool,
+}
+
+impl BlockPages {
+    /// Pages of `page_size` blocks (at most [`pagination::MAX_PAGE_SIZE`]) of `select`.
+    pub fn new(select: Select<training_block::Entity>, page_size: u64) -> Self {
+        let limit = page_size.clamp(1, pagination::MAX_PAGE_SIZE);
+        let request = PageRequest {
+            limit,
+            after: None,
+            before: None,
+            from_end: false,
+        };
+        Self {
+            select,
+            request,
+            done: false,
+        }
+    }
+
+    /// The next page, or `None` after the last.
+    pub async fn next(
+        &mut self,
+        db: &impl ConnectionTrait,
+    ) -> Result<Option<Vec<BlockWithExchanges>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = pagination::fetch(
+            db,
+            self.select.clone(),
+            training_block::Column::Id,
+            &self.request,
+        )
+        .await?;
+        self.done = !page.has_next;
+        let Some(last) = page.items.last() else {
+            return Ok(None);
+        };
+        self.request.after = Some(last.id);
+        let ids: Vec<Uuid> = page.items.iter().map(|b| b.id).collect();
+        let mut exchanges = super::exchanges_of(db, &ids).await?;
+        let blocks = page.items.into_iter().map(|block| {
+            let rows = exchanges.remove(&block.id).unwrap_or_default();
+            let exchanges = rows
+                .into_iter()
+                .map(|e| ExchangeText {
+                    prompt: e.prompt,
+                    response: e.response,
+                })
+                .collect();
+            BlockWithExchanges { block, exchanges }
+        });
+        Ok(Some(blocks.collect()))
+    }
 }

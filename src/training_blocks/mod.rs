@@ -82,6 +82,7 @@ pub async fn create(
             new.additional_rules.as_deref(),
         )?),
         notes: Set(normalize_note("notes", new.notes.as_deref())?),
+        trained_by_job_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };

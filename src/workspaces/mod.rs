@@ -1,5 +1,7 @@
 //! Workspaces (tenants) and their API tokens.
 
+pub mod credentials;
+pub mod credentials_graphql;
 pub mod graphql;
 pub mod tokens;
 

@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 use tuner::app::{self, AppState, HttpOptions};
 use tuner::auth::{self, Role};
 use tuner::schema::{self, AppSchema};
+use tuner::secrets::SecretBox;
+use tuner::training_jobs::TrainingSettings;
 use tuner::{db, workspaces};
 use uuid::Uuid;
 
@@ -23,6 +25,10 @@ pub struct TestApp {
     pub workspace_id: Uuid,
     /// An ADMIN token of that workspace.
     pub admin: String,
+    /// The key that encrypts provider credentials.
+    pub secrets: SecretBox,
+    /// Training settings: enforced billing, fast provider retries.
+    pub training: TrainingSettings,
     /// The database URL, for tests that start the real binary on it.
     pub database_url: String,
     _dir: tempfile::TempDir,
@@ -93,8 +99,12 @@ impl TestApp {
         let (_, admin) = workspaces::tokens::create(&db, workspace.id, "admin", Role::Admin)
             .await
             .expect("token");
+        let secrets = SecretBox::random();
+        let training = test_training_settings();
         TestApp {
-            schema: schema::build(db.clone()),
+            schema: schema::build(db.clone(), secrets.clone(), training.clone()),
+            secrets,
+            training,
             db,
             statements,
             workspace_id: workspace.id,
@@ -154,7 +164,8 @@ impl TestApp {
             .await
             .expect("bind");
         let address = listener.local_addr().expect("address");
-        let router = app::router(AppState::new(self.db.clone()), &options).expect("router");
+        let state = AppState::new(self.db.clone(), self.secrets.clone(), self.training.clone());
+        let router = app::router(state, &options).expect("router");
         tokio::spawn(app::serve(listener, router, std::future::pending()));
         format!("http://{address}")
     }
@@ -204,6 +215,16 @@ impl TestApp {
             .expect("id")
             .to_owned()
     }
+}
+
+/// Training settings for tests: enforced billing, and provider retries that wait milliseconds.
+pub fn test_training_settings() -> TrainingSettings {
+    let mut settings = TrainingSettings::default();
+    settings.provider.initial_backoff = std::time::Duration::from_millis(5);
+    settings.provider.max_backoff = std::time::Duration::from_millis(50);
+    settings.provider.request_timeout = std::time::Duration::from_secs(10);
+    settings.submission_grace = std::time::Duration::ZERO;
+    settings
 }
 
 /// Default HTTP options for tests (10 MB body limit, no CORS).

@@ -10,3 +10,5 @@ mod pagination;
 mod schema;
 mod smoke;
 mod training_blocks;
+mod training_jobs;
+mod transfer;

@@ -1,0 +1,136 @@
+//! The public handle: spawn an emulator in-process, turn its knobs and inspect what it holds.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::config::EmulatorConfig;
+use crate::routes;
+use crate::state::Shared;
+
+/// A running emulator. Clones share the same state; the server stops when the last clone drops.
+#[derive(Clone)]
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    // Dropping the last sender completes the server's shutdown future.
+    _stop: Arc<oneshot::Sender<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl Emulator {
+    /// Binds 127.0.0.1 on a free port and serves in a tokio task.
+    pub async fn spawn(config: EmulatorConfig) -> std::io::Result<Emulator> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Shared::new(config);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = routes::app(shared.clone());
+        tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            if let Err(error) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(%error, "tuner-emulator server failed");
+            }
+        });
+        Ok(Emulator {
+            shared,
+            addr,
+            _stop: Arc::new(stop),
+        })
+    }
+
+    /// OpenAI-style base URL, e.g. `http://127.0.0.1:PORT/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Azure OpenAI v1 base URL, e.g. `http://127.0.0.1:PORT/openai/v1`.
+    pub fn azure_base_url(&self) -> String {
+        format!("http://{}/openai/v1", self.addr)
+    }
+
+    /// Moves the virtual clock forward (in real-clock mode this skips ahead).
+    pub fn advance(&self, seconds: u64) {
+        self.shared.clock.advance(seconds);
+    }
+
+    /// The next `count` requests whose method matches (`""`/`"*"` = any) and whose path starts
+    /// with `path_prefix` (a `/v1/...` prefix also matches `/openai/v1/...`) answer `status`
+    /// with an OpenAI-shaped error, and a `Retry-After` header when given.
+    pub fn fail_next(
+        &self,
+        method: &str,
+        path_prefix: &str,
+        status: u16,
+        count: u32,
+        retry_after_secs: Option<u64>,
+    ) {
+        self.shared
+            .faults
+            .add(method, path_prefix, status, count, retry_after_secs);
+    }
+
+    /// Delays every API response by `millis` (0 turns it off).
+    pub fn set_latency(&self, millis: u64) {
+        self.shared.latency_ms.store(millis, Ordering::SeqCst);
+    }
+
+    /// How many API requests matching the method and path prefix have arrived.
+    pub fn requests(&self, method: &str, path_prefix: &str) -> usize {
+        self.shared.log.count(method, path_prefix)
+    }
+
+    /// The job as `GET /fine_tuning/jobs/{id}` would return it.
+    pub fn job(&self, id: &str) -> Option<Value> {
+        self.shared.store().job(id).map(|job| job.to_json())
+    }
+
+    /// All jobs, newest first.
+    pub fn jobs(&self) -> Vec<Value> {
+        self.shared
+            .store()
+            .jobs
+            .iter()
+            .rev()
+            .map(|job| job.to_json())
+            .collect()
+    }
+
+    /// The bytes of an uploaded (or generated) file.
+    pub fn file_content(&self, file_id: &str) -> Option<Vec<u8>> {
+        self.shared
+            .store()
+            .files
+            .get(file_id)
+            .map(|file| file.bytes.clone())
+    }
+}
+
+/// Serves an emulator on `listener` until `shutdown` completes (used by the binary).
+pub async fn serve(
+    listener: TcpListener,
+    config: EmulatorConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = routes::app(Shared::new(config));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,56 @@
+//! Request pipeline: log and count API requests, add latency, inject faults, check the API key.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth;
+use crate::state::Shared;
+
+/// Admin routes are neither counted, delayed nor failed.
+pub const ADMIN_PREFIX: &str = "/_emulator";
+
+/// Outermost layer: records the request, applies the latency knob and any pending fault.
+pub async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let path = request.uri().path().to_owned();
+    if path.starts_with(ADMIN_PREFIX) {
+        let response = next.run(request).await;
+        tracing::info!(%method, %path, status = response.status().as_u16(), "admin request");
+        return response;
+    }
+    let query = request.uri().query().map(str::to_owned);
+    let index = shared
+        .log
+        .record(&method, &path, query.as_deref(), shared.now_secs());
+    let latency = shared.latency_ms.load(Ordering::SeqCst);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    let response = match shared.faults.take(&method, &path) {
+        Some(fault) => fault.into_response(),
+        None => next.run(request).await,
+    };
+    let status = response.status().as_u16();
+    shared.log.finish(index, status);
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    tracing::info!(%method, %path, status, elapsed_ms, "request");
+    response
+}
+
+/// API layer: answers 401 unless the request carries an accepted key.
+pub async fn require_key(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match auth::check(request.headers(), shared.config.api_key.as_deref()) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}

@@ -1,0 +1,116 @@
+//! `/_emulator`: knobs for the standalone binary (clock, faults, latency) and the request log.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::Uri;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::json_body;
+use crate::error::{ApiError, ApiResult};
+use crate::state::Shared;
+
+/// Admin routes (no API key needed).
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/clock", get(clock))
+        .route("/clock/advance", post(advance))
+        .route("/faults", post(add_fault).delete(clear_faults))
+        .route("/latency", post(latency))
+        .route("/requests", get(requests))
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: u64,
+}
+
+#[derive(Deserialize)]
+struct Fault {
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    path: String,
+    status: u16,
+    #[serde(default = "one")]
+    count: u32,
+    retry_after: Option<u64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Deserialize)]
+struct Latency {
+    ms: u64,
+}
+
+#[derive(Deserialize, Default)]
+struct RequestFilter {
+    method: Option<String>,
+    path: Option<String>,
+}
+
+async fn clock(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    Json(json!({"now": shared.now_secs()}))
+}
+
+/// `POST /_emulator/clock/advance {"seconds":N}`.
+async fn advance(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult<Json<Value>> {
+    let Advance { seconds } = json_body(&body)?;
+    shared.clock.advance(seconds);
+    Ok(Json(json!({"now": shared.now_secs()})))
+}
+
+/// `POST /_emulator/faults {"method","path","status","count","retry_after"}`.
+async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult<Json<Value>> {
+    let fault: Fault = json_body(&body)?;
+    if !(400..=599).contains(&fault.status) {
+        return Err(
+            ApiError::invalid("status must be an HTTP error status (400 to 599).").param("status"),
+        );
+    }
+    let Fault {
+        method,
+        path,
+        status,
+        count,
+        retry_after,
+    } = fault;
+    shared
+        .faults
+        .add(&method, &path, status, count, retry_after);
+    Ok(Json(json!({"pending": shared.faults.pending()})))
+}
+
+/// `DELETE /_emulator/faults`: drops pending faults.
+async fn clear_faults(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    shared.faults.clear();
+    Json(json!({"pending": 0}))
+}
+
+/// `POST /_emulator/latency {"ms":N}`.
+async fn latency(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult<Json<Value>> {
+    let Latency { ms } = json_body(&body)?;
+    shared.latency_ms.store(ms, Ordering::SeqCst);
+    Ok(Json(json!({"ms": ms})))
+}
+
+/// `GET /_emulator/requests?method=&path=`: API requests received, oldest first.
+async fn requests(State(shared): State<Arc<Shared>>, uri: Uri) -> ApiResult<Json<Value>> {
+    let Query(filter) = Query::<RequestFilter>::try_from_uri(&uri)
+        .map_err(|e| ApiError::invalid(format!("Invalid query string: {e}.")))?;
+    let entries = shared.log.matching(
+        filter.method.as_deref().unwrap_or(""),
+        filter.path.as_deref().unwrap_or(""),
+    );
+    Ok(Json(
+        json!({"object": "list", "count": entries.len(), "data": entries}),
+    ))
+}

@@ -1,0 +1,80 @@
+//! Shared emulator state: configuration, clock, knobs, and the store of files and jobs.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::clock::{secs, Clock, Millis};
+use crate::config::EmulatorConfig;
+use crate::faults::Faults;
+use crate::file::StoredFile;
+use crate::job::Job;
+use crate::lifecycle;
+use crate::lock::lock;
+use crate::request_log::RequestLog;
+
+/// Everything one emulator instance holds; shared by the server and the [`crate::Emulator`] handle.
+#[derive(Debug)]
+pub struct Shared {
+    pub config: EmulatorConfig,
+    pub clock: Clock,
+    pub faults: Faults,
+    pub log: RequestLog,
+    /// Extra delay before every API response, in milliseconds.
+    pub latency_ms: AtomicU64,
+    store: Mutex<Store>,
+}
+
+/// Files and jobs, in creation order.
+#[derive(Debug, Default)]
+pub struct Store {
+    pub files: HashMap<String, StoredFile>,
+    pub jobs: Vec<Job>,
+}
+
+impl Shared {
+    pub fn new(config: EmulatorConfig) -> Arc<Self> {
+        Arc::new(Self {
+            clock: Clock::new(config.clock),
+            config,
+            faults: Faults::default(),
+            log: RequestLog::default(),
+            latency_ms: AtomicU64::new(0),
+            store: Mutex::new(Store::default()),
+        })
+    }
+
+    pub fn now_ms(&self) -> Millis {
+        self.clock.now_ms()
+    }
+
+    pub fn now_secs(&self) -> i64 {
+        secs(self.now_ms())
+    }
+
+    /// Locks the store after bringing every job up to the current virtual time.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        let now = self.now_ms();
+        let mut store = lock(&self.store);
+        store.sync(now);
+        store
+    }
+}
+
+impl Store {
+    fn sync(&mut self, now: Millis) {
+        for job in &mut self.jobs {
+            if let Some(results) = lifecycle::advance(job, now) {
+                self.files.insert(results.id.clone(), results);
+            }
+        }
+    }
+
+    pub fn job(&self, id: &str) -> Option<&Job> {
+        self.jobs.iter().find(|job| job.id == id)
+    }
+
+    pub fn job_mut(&mut self, id: &str) -> Option<&mut Job> {
+        self.jobs.iter_mut().find(|job| job.id == id)
+    }
+}

@@ -1,0 +1,105 @@
+//! The `/_emulator` HTTP knobs used with the standalone binary, and the real-clock mode.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tuner_emulator::{ClockMode, EmulatorConfig};
+
+use crate::helpers::{spawn, spawn_with, TestEmulator, MODEL};
+
+fn admin_url(app: &TestEmulator, path: &str) -> String {
+    app.emulator
+        .base_url()
+        .replace("/v1", &format!("/_emulator{path}"))
+}
+
+async fn admin_post(app: &TestEmulator, path: &str, body: Value) -> Value {
+    let (status, body) = app
+        .send(app.client.post(admin_url(app, path)).json(&body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    body
+}
+
+#[tokio::test]
+async fn the_clock_advances_over_http() {
+    let app = spawn().await;
+    let job = app.start_job(MODEL, 10, json!({})).await;
+    let before = app.send(app.client.get(admin_url(&app, "/clock"))).await.1["now"]
+        .as_i64()
+        .unwrap();
+    let after = admin_post(&app, "/clock/advance", json!({"seconds": 60})).await;
+    assert_eq!(after["now"].as_i64().unwrap(), before + 60);
+    assert_eq!(
+        app.job(job["id"].as_str().unwrap()).await["status"],
+        "succeeded"
+    );
+}
+
+#[tokio::test]
+async fn faults_latency_and_requests_are_reachable_over_http() {
+    let app = spawn().await;
+    let fault =
+        json!({"method": "GET", "path": "/v1/models", "status": 503, "count": 1, "retry_after": 2});
+    assert_eq!(admin_post(&app, "/faults", fault).await["pending"], 1);
+    let response = app.get("/models").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "2");
+    assert_eq!(app.send(app.get("/models")).await.0, StatusCode::OK);
+    admin_post(&app, "/latency", json!({"ms": 0})).await;
+
+    let url = format!(
+        "{}?method=GET&path=/v1/models",
+        admin_url(&app, "/requests")
+    );
+    let log = app.send(app.client.get(url)).await.1;
+    assert_eq!(log["count"], 2);
+    assert_eq!(log["data"][0]["status"], 503);
+    assert_eq!(log["data"][1]["status"], 200);
+    let (status, body) = app
+        .send(
+            app.client
+                .post(admin_url(&app, "/faults"))
+                .json(&json!({"status": 200})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
+async fn the_real_clock_also_moves_with_advance() {
+    let app = spawn_with(EmulatorConfig {
+        clock: ClockMode::Real { speed: 1.0 },
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let file_request =
+        |app: &TestEmulator| app.client.get(app.url("/models")).bearer_auth("any-key");
+    assert_eq!(app.send(file_request(&app)).await.0, StatusCode::OK);
+    let part = reqwest::multipart::Part::bytes(crate::helpers::examples(10).into_bytes())
+        .file_name("t.jsonl");
+    let form = reqwest::multipart::Form::new()
+        .text("purpose", "fine-tune")
+        .part("file", part);
+    let file = app
+        .send(
+            app.client
+                .post(app.url("/files"))
+                .bearer_auth("k")
+                .multipart(form),
+        )
+        .await
+        .1;
+    let request = json!({"model": MODEL, "training_file": file["id"]});
+    let job = app
+        .send(
+            app.client
+                .post(app.url("/fine_tuning/jobs"))
+                .bearer_auth("k")
+                .json(&request),
+        )
+        .await
+        .1;
+    app.emulator.advance(100);
+    let done = app.emulator.job(job["id"].as_str().unwrap()).unwrap();
+    assert_eq!(done["status"], "succeeded");
+}

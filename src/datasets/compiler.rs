@@ -1,0 +1,261 @@
+//! Streams training blocks into a chat JSONL dataset, counting tokens and checking as it goes.
+//!
+//! The compiler never holds the dataset: each block becomes one line written straight to the
+//! caller's writer. It keeps running totals, the file's SHA-256, the first few lines as samples
+//! and the check state (see [`super::checks`] for the one per-example cost: 8 bytes for
+//! duplicate detection, ~10–20 bytes with table slack).
+
+use std::io::{self, Write};
+
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::checks::{Checks, Example};
+use super::format::ChatLine;
+use super::models::ModelFacts;
+use super::report::DatasetReport;
+use super::tokens::TokenCounter;
+use crate::training_blocks::validation::ExchangeText;
+
+/// What was written for one block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockEntry {
+    /// SHA-256 (lowercase hex) of the block's line, without its newline.
+    pub content_hash: String,
+    /// Tokens of the example.
+    pub tokens: usize,
+}
+
+/// Token statistics over the examples so far.
+#[derive(Debug, Default)]
+struct TokenStats {
+    total: u64,
+    min: usize,
+    max: usize,
+}
+
+impl TokenStats {
+    fn add(&mut self, tokens: usize, first: bool) {
+        self.total += tokens as u64;
+        self.min = if first { tokens } else { self.min.min(tokens) };
+        self.max = self.max.max(tokens);
+    }
+}
+
+/// Turns blocks into JSONL lines for one base model; see the module docs.
+#[derive(Debug)]
+pub struct DatasetCompiler {
+    facts: ModelFacts,
+    counter: TokenCounter,
+    sample_limit: usize,
+    samples: Vec<String>,
+    examples: usize,
+    tokens: TokenStats,
+    file_hash: Sha256,
+    file_bytes: u64,
+    checks: Checks,
+}
+
+impl DatasetCompiler {
+    /// A compiler for a model (fine-tuned names use their base) that keeps the first
+    /// `sample_lines` lines for the report.
+    pub fn new(model: &str, sample_lines: usize) -> Self {
+        let facts = ModelFacts::for_model(model);
+        Self {
+            facts,
+            counter: TokenCounter::new(facts.encoding),
+            sample_limit: sample_lines,
+            samples: Vec::with_capacity(sample_lines.min(100)),
+            examples: 0,
+            tokens: TokenStats::default(),
+            file_hash: Sha256::new(),
+            file_bytes: 0,
+            checks: Checks::new(facts),
+        }
+    }
+
+    /// Writes the block's line and its newline to `out`, then records it. On a write error
+    /// nothing is recorded, but part of the line may have reached `out`: discard the output.
+    pub fn add<W: Write>(
+        &mut self,
+        block_id: Uuid,
+        system_prompt: Option<&str>,
+        exchanges: &[ExchangeText],
+        out: &mut W,
+    ) -> io::Result<BlockEntry> {
+        let chat = ChatLine::for_block(system_prompt, exchanges);
+        let tokens = self.counter.count_messages(&chat.messages);
+        let mut line = chat.to_json();
+        let digest = Sha256::digest(line.as_bytes());
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+        self.file_hash.update(line.as_bytes());
+        self.file_bytes += line.len() as u64;
+        line.pop();
+
+        let mut key = [0u8; 8];
+        key.copy_from_slice(&digest[..8]);
+        self.checks.check(&Example {
+            block_id,
+            messages: &chat.messages,
+            tokens,
+            line_key: u64::from_le_bytes(key),
+        });
+        self.tokens.add(tokens, self.examples == 0);
+        self.examples += 1;
+        if self.samples.len() < self.sample_limit {
+            self.samples.push(line);
+        }
+        Ok(BlockEntry {
+            content_hash: format!("{digest:x}"),
+            tokens,
+        })
+    }
+
+    /// The report on everything written.
+    pub fn finish(self) -> DatasetReport {
+        let (errors, warnings) = self.checks.finish();
+        let mean_tokens = match self.examples {
+            0 => 0.0,
+            n => self.tokens.total as f64 / n as f64,
+        };
+        DatasetReport {
+            examples: self.examples,
+            total_tokens: self.tokens.total,
+            min_tokens: self.tokens.min,
+            max_tokens: self.tokens.max,
+            mean_tokens,
+            encoding: self.facts.encoding.name(),
+            encoding_assumed: self.facts.encoding_assumed,
+            token_limit: self.facts.token_limit,
+            token_limit_assumed: self.facts.token_limit_assumed,
+            errors,
+            warnings,
+            file_sha256: format!("{:x}", self.file_hash.finalize()),
+            file_bytes: self.file_bytes,
+            sample_lines: self.samples,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODEL: &str = "gpt-4o-mini-2024-07-18";
+
+    fn exchange(prompt: &str, response: &str) -> ExchangeText {
+        ExchangeText {
+            prompt: prompt.into(),
+            response: response.into(),
+        }
+    }
+
+    /// Compiles `n` distinct blocks into memory; returns the bytes and the compiler.
+    fn compile(n: usize, sample_lines: usize) -> (Vec<u8>, Vec<BlockEntry>, DatasetReport) {
+        let mut compiler = DatasetCompiler::new(MODEL, sample_lines);
+        let mut out = Vec::new();
+        let entries = (0..n)
+            .map(|i| {
+                let exchanges = [exchange(&format!("Question {i}?"), "An answer.")];
+                let id = Uuid::from_u128(i as u128);
+                compiler.add(id, Some("Be kind."), &exchanges, &mut out)
+            })
+            .collect::<io::Result<Vec<_>>>()
+            .expect("writing to memory");
+        (out, entries, compiler.finish())
+    }
+
+    #[test]
+    fn each_block_becomes_one_line_of_the_data_contract() {
+        let (out, entries, report) = compile(12, 0);
+        let text = String::from_utf8(out).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 12);
+        assert!(text.ends_with('\n'));
+        let third = [exchange("Question 3?", "An answer.")];
+        let expected = ChatLine::for_block(Some("Be kind."), &third);
+        assert_eq!(lines[3], expected.to_json());
+        let hash = format!("{:x}", Sha256::digest(lines[3].as_bytes()));
+        assert_eq!(entries[3].content_hash, hash);
+        assert_eq!(report.examples, 12);
+        assert!(!report.has_errors(), "{:?}", report.errors);
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    }
+
+    #[test]
+    fn the_file_digest_and_size_are_those_of_the_bytes_written() {
+        let (out, _, report) = compile(15, 0);
+        assert_eq!(report.file_bytes, out.len() as u64);
+        assert_eq!(report.file_sha256, format!("{:x}", Sha256::digest(&out)));
+    }
+
+    #[test]
+    fn token_statistics_sum_the_entries() {
+        let (_, entries, report) = compile(11, 0);
+        let counter = TokenCounter::for_model(MODEL);
+        let first = [exchange("Question 0?", "An answer.")];
+        let first = ChatLine::for_block(Some("Be kind."), &first);
+        assert_eq!(entries[0].tokens, counter.count_messages(&first.messages));
+        let total: usize = entries.iter().map(|e| e.tokens).sum();
+        assert_eq!(report.total_tokens, total as u64);
+        assert_eq!(
+            report.min_tokens,
+            entries.iter().map(|e| e.tokens).min().unwrap_or(0)
+        );
+        assert_eq!(
+            report.max_tokens,
+            entries.iter().map(|e| e.tokens).max().unwrap_or(0)
+        );
+        assert!((report.mean_tokens - total as f64 / 11.0).abs() < 1e-9);
+        assert_eq!(
+            (report.encoding, report.encoding_assumed),
+            ("o200k_base", false)
+        );
+        assert_eq!(
+            (report.token_limit, report.token_limit_assumed),
+            (65_536, false)
+        );
+    }
+
+    #[test]
+    fn the_first_lines_are_kept_as_samples() {
+        let (out, _, report) = compile(12, 3);
+        let text = String::from_utf8(out).expect("utf-8");
+        let first: Vec<String> = text.lines().take(3).map(str::to_owned).collect();
+        assert_eq!(report.sample_lines, first);
+        assert_eq!(compile(2, 5).2.sample_lines.len(), 2);
+    }
+
+    #[test]
+    fn an_empty_dataset_reports_zeroes() {
+        let report = DatasetCompiler::new("mystery-model", 2).finish();
+        assert_eq!((report.examples, report.total_tokens), (0, 0));
+        assert_eq!(
+            (report.min_tokens, report.max_tokens, report.mean_tokens),
+            (0, 0, 0.0)
+        );
+        assert_eq!(report.file_sha256, format!("{:x}", Sha256::digest(b"")));
+        assert!(report.encoding_assumed && report.token_limit_assumed);
+    }
+
+    #[test]
+    fn a_failed_write_is_not_recorded() {
+        struct Broken;
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut compiler = DatasetCompiler::new(MODEL, 1);
+        let exchanges = [exchange("Hi", "Hello")];
+        let result = compiler.add(Uuid::nil(), None, &exchanges, &mut Broken);
+        assert!(result.is_err());
+        let report = compiler.finish();
+        assert_eq!((report.examples, report.file_bytes), (0, 0));
+        assert!(report.sample_lines.is_empty());
+    }
+}

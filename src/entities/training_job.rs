@@ -1,0 +1,82 @@
+//! Training jobs: one submission of blocks to a provider, with what it was and what it became.
+
+use sea_orm::entity::prelude::*;
+
+/// Where a training job stands.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum JobStatus {
+    #[sea_orm(string_value = "submitting")]
+    Submitting,
+    #[sea_orm(string_value = "validating_files")]
+    ValidatingFiles,
+    #[sea_orm(string_value = "queued")]
+    Queued,
+    #[sea_orm(string_value = "running")]
+    Running,
+    #[sea_orm(string_value = "paused")]
+    Paused,
+    #[sea_orm(string_value = "succeeded")]
+    Succeeded,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+}
+
+impl JobStatus {
+    /// Statuses of jobs that still hold their blocks and their model.
+    pub const ACTIVE: [JobStatus; 5] = [
+        JobStatus::Submitting,
+        JobStatus::ValidatingFiles,
+        JobStatus::Queued,
+        JobStatus::Running,
+        JobStatus::Paused,
+    ];
+
+    /// Whether the job has ended.
+    pub fn is_terminal(self) -> bool {
+        !Self::ACTIVE.contains(&self)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "training_job")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub model_id: Uuid,
+    pub status: JobStatus,
+    pub provider: String,
+    /// The model training started from: the base model, or the custom model's previous
+    /// fine-tuned model when training continues.
+    pub base_model: String,
+    /// JSON: `{"n_epochs": n|null, "batch_size": n|null, "learning_rate_multiplier": x|null}`.
+    #[sea_orm(column_type = "Text")]
+    pub hyperparameters: String,
+    pub suffix: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub system_prompt: Option<String>,
+    pub block_count: i64,
+    pub token_count: i64,
+    pub charge_credits: i64,
+    pub file_sha256: String,
+    pub file_bytes: i64,
+    pub provider_file_id: Option<String>,
+    pub provider_job_id: Option<String>,
+    pub fine_tuned_model: Option<String>,
+    pub trained_tokens: Option<i64>,
+    pub error_code: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub error_message: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub submitted_at: Option<DateTimeUtc>,
+    pub finished_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

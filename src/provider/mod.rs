@@ -1,0 +1,155 @@
+//! The training-provider plug. Everything provider-specific lives under this module: the rest of
+//! tuner talks to [`FineTuningProvider`] only, built by [`connect`] from a provider id (one of
+//! [`PROVIDERS`]), credentials and settings, and never learns which provider a job runs on.
+//!
+//! OpenAI stops accepting new fine-tuning jobs on 2027-01-06; further providers are added as new
+//! adapters beside `openai.rs` and a new arm in [`connect`].
+
+mod error;
+mod failure;
+mod http;
+mod lenient;
+mod openai;
+mod retry;
+mod types;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use error::ProviderError;
+pub use types::{
+    CreateJobRequest, EventPage, Hyperparameters, ProviderCheckpoint, ProviderEvent, ProviderJob,
+    ProviderJobError, ProviderJobStatus, ProviderMetrics, UploadedFile,
+};
+
+use http::{AuthScheme, HttpClient};
+
+/// A fine-tuning service. Methods retry transient failures themselves (per
+/// [`ProviderSettings`]); an `Err` is final for this call.
+#[async_trait::async_trait]
+pub trait FineTuningProvider: Send + Sync {
+    /// Checks the credentials (GET /models); returns model ids.
+    async fn list_models(&self) -> Result<Vec<String>, ProviderError>;
+    /// Uploads a JSONL training file from disk (purpose=fine-tune), streaming it.
+    async fn upload_training_file(
+        &self,
+        path: &Path,
+        filename: &str,
+    ) -> Result<UploadedFile, ProviderError>;
+    /// Starts a job. Never repeated once the provider may have received it: after an
+    /// `Unavailable` error, look for the job with `find_jobs_by_metadata` before trying again.
+    async fn create_job(&self, request: &CreateJobRequest) -> Result<ProviderJob, ProviderError>;
+    async fn get_job(&self, job_id: &str) -> Result<ProviderJob, ProviderError>;
+    /// GET /fine_tuning/jobs?metadata[key]=value (all pages).
+    async fn find_jobs_by_metadata(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<ProviderJob>, ProviderError>;
+    async fn cancel_job(&self, job_id: &str) -> Result<ProviderJob, ProviderError>;
+    /// One page of events, newest first; `after` = an event id to continue past (older).
+    async fn list_events(
+        &self,
+        job_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<EventPage, ProviderError>;
+    /// All checkpoints of a job (all pages).
+    async fn list_checkpoints(
+        &self,
+        job_id: &str,
+    ) -> Result<Vec<ProviderCheckpoint>, ProviderError>;
+}
+
+/// The provider ids [`connect`] accepts.
+pub const PROVIDERS: &[&str] = &["openai", "azure-openai"];
+
+/// How to reach a provider account. `Debug` never shows the key.
+#[derive(Clone)]
+pub struct Credentials {
+    pub api_key: String,
+    /// `None` uses [`default_base_url`].
+    pub base_url: Option<String>,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("api_key", &"<redacted>")
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+/// Timeouts and retry policy for provider calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderSettings {
+    /// Limit for one ordinary request, from connecting to the last byte of the answer.
+    pub request_timeout: Duration,
+    /// Limit for one training-file upload attempt.
+    pub upload_timeout: Duration,
+    /// Retries after the first attempt (so at most `max_retries + 1` attempts).
+    pub max_retries: u32,
+    /// Pause before the first retry; doubles per retry, with jitter.
+    pub initial_backoff: Duration,
+    /// Longest pause between attempts, also the cap on a provider's `Retry-After`.
+    pub max_backoff: Duration,
+}
+
+impl Default for ProviderSettings {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            upload_timeout: Duration::from_secs(600),
+            max_retries: 4,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The base URL used when none is configured (None when the provider needs one).
+pub fn default_base_url(provider: &str) -> Option<&'static str> {
+    match provider {
+        "openai" => Some("https://api.openai.com/v1"),
+        _ => None,
+    }
+}
+
+/// Builds the adapter for a provider id; Err(message) for an unknown id or missing base URL,
+/// saying which ids exist. Also refuses an empty API key or a base URL that is not http(s).
+pub fn connect(
+    provider: &str,
+    credentials: &Credentials,
+    settings: &ProviderSettings,
+) -> Result<Arc<dyn FineTuningProvider>, String> {
+    let auth = match provider {
+        "openai" => AuthScheme::Bearer,
+        "azure-openai" => AuthScheme::ApiKeyHeader,
+        _ => {
+            return Err(format!(
+                "unknown provider {provider:?}; use one of: {}",
+                PROVIDERS.join(", ")
+            ))
+        }
+    };
+    let configured = credentials
+        .base_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|url| !url.is_empty());
+    let Some(base_url) = configured.or_else(|| default_base_url(provider)) else {
+        return Err(format!(
+            "provider {provider:?} needs a base URL, like \
+             https://YOUR-RESOURCE.openai.azure.com/openai/v1"
+        ));
+    };
+    let http = HttpClient::new(base_url, &credentials.api_key, auth, settings)?;
+    Ok(Arc::new(openai::OpenAiCompatible::new(http)))
+}

@@ -1,0 +1,226 @@
+//! The adapter for OpenAI's fine-tuning API and servers that copy it (Azure OpenAI's v1 API,
+//! Nebius Token Factory, local emulators). They differ only in base URL and auth header.
+
+use std::path::Path;
+
+use reqwest::multipart::{Form, Part};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use tokio_util::io::ReaderStream;
+
+use super::http::{HttpClient, Replay};
+use super::wire::{self, CheckpointWire, EventWire, FileWire, JobWire, ListWire, ModelWire};
+use super::{
+    CreateJobRequest, EventPage, FineTuningProvider, ProviderCheckpoint, ProviderError,
+    ProviderJob, UploadedFile,
+};
+
+/// Page size for the list calls tuner pages through itself.
+const PAGE_SIZE: u32 = 100;
+/// Read size when streaming a training file.
+const UPLOAD_CHUNK: usize = 64 * 1024;
+
+/// An OpenAI-compatible fine-tuning API.
+pub(crate) struct OpenAiCompatible {
+    http: HttpClient,
+}
+
+impl OpenAiCompatible {
+    pub(crate) fn new(http: HttpClient) -> Self {
+        Self { http }
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(String, String)],
+    ) -> Result<T, ProviderError> {
+        let label = format!("GET /{}", segments.join("/"));
+        let body = self
+            .http
+            .execute(&label, Replay::Safe, || async {
+                Ok(self.http.request(Method::GET, segments).query(query))
+            })
+            .await?;
+        wire::decode(&label, &body)
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        json: Option<&serde_json::Value>,
+        replay: Replay,
+    ) -> Result<T, ProviderError> {
+        let label = format!("POST /{}", segments.join("/"));
+        let body = self
+            .http
+            .execute(&label, replay, || async {
+                let request = self.http.request(Method::POST, segments);
+                Ok(match json {
+                    Some(json) => request.json(json),
+                    None => request,
+                })
+            })
+            .await?;
+        wire::decode(&label, &body)
+    }
+
+    /// Every job on the list, following `has_more` with `after` = the last id of each page.
+    async fn all_pages<T, W>(
+        &self,
+        segments: &[&str],
+        filter: &[(String, String)],
+        id: impl Fn(&T) -> String,
+    ) -> Result<Vec<T>, ProviderError>
+    where
+        W: DeserializeOwned + Into<T>,
+    {
+        let mut items: Vec<T> = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut query = filter.to_vec();
+            query.push(("limit".into(), PAGE_SIZE.to_string()));
+            query.extend(
+                after
+                    .iter()
+                    .map(|after| ("after".to_owned(), after.clone())),
+            );
+            let page: ListWire<W> = self.get(segments, &query).await?;
+            let has_more = page.has_more;
+            let before = items.len();
+            items.extend(page.into_data().into_iter().map(Into::into));
+            let last = items[before..].last().map(&id);
+            match (has_more, last) {
+                (false, _) => return Ok(items),
+                (true, Some(last)) if after.as_ref() != Some(&last) => after = Some(last),
+                (true, _) => {
+                    let message = format!(
+                        "the provider said more of GET /{} follows but sent no new items; \
+                         is the base URL an OpenAI-compatible API?",
+                        segments.join("/")
+                    );
+                    return Err(ProviderError::Protocol { message });
+                }
+            }
+        }
+    }
+}
+
+/// A job id as a URL segment; an empty id would silently address the job list instead.
+fn job_segment(job_id: &str) -> Result<&str, ProviderError> {
+    let job_id = job_id.trim();
+    if job_id.is_empty() {
+        return Err(ProviderError::NotFound {
+            message: "no job id was given".into(),
+        });
+    }
+    Ok(job_id)
+}
+
+/// A fresh multipart form for one upload attempt: the file is opened again and streamed.
+async fn training_file_form(path: &Path, filename: &str) -> Result<Form, ProviderError> {
+    let unreadable = |error: std::io::Error| ProviderError::Protocol {
+        message: format!(
+            "could not read the training file {} before uploading it: {error}",
+            path.display()
+        ),
+    };
+    let file = tokio::fs::File::open(path).await.map_err(unreadable)?;
+    let length = file.metadata().await.map_err(unreadable)?.len();
+    let stream = ReaderStream::with_capacity(file, UPLOAD_CHUNK);
+    let part = Part::stream_with_length(reqwest::Body::wrap_stream(stream), length)
+        .file_name(filename.to_owned())
+        .mime_str("application/octet-stream")
+        .map_err(|error| ProviderError::Protocol {
+            message: format!("could not prepare the upload: {error}"),
+        })?;
+    Ok(Form::new().text("purpose", "fine-tune").part("file", part))
+}
+
+#[async_trait::async_trait]
+impl FineTuningProvider for OpenAiCompatible {
+    async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
+        let list: ListWire<ModelWire> = self.get(&["models"], &[]).await?;
+        Ok(list.into_data().into_iter().map(|model| model.id).collect())
+    }
+
+    async fn upload_training_file(
+        &self,
+        path: &Path,
+        filename: &str,
+    ) -> Result<UploadedFile, ProviderError> {
+        let label = "POST /files";
+        let body = self
+            .http
+            .execute(label, Replay::Safe, || async {
+                let form = training_file_form(path, filename).await?;
+                Ok(self.http.upload(&["files"]).multipart(form))
+            })
+            .await?;
+        let file: FileWire = wire::decode(label, &body)?;
+        let bytes = match file.bytes {
+            Some(bytes) => bytes,
+            None => tokio::fs::metadata(path).await.map_or(0, |meta| meta.len()),
+        };
+        Ok(UploadedFile { id: file.id, bytes })
+    }
+
+    async fn create_job(&self, request: &CreateJobRequest) -> Result<ProviderJob, ProviderError> {
+        let body = wire::create_job_body(request);
+        // Not idempotent: a repeat after a timeout could start (and bill) a second job. Callers
+        // that lose an answer find the job again with `find_jobs_by_metadata`.
+        let job: JobWire = self
+            .post(&["fine_tuning", "jobs"], Some(&body), Replay::UnsentOnly)
+            .await?;
+        Ok(job.into())
+    }
+
+    async fn get_job(&self, job_id: &str) -> Result<ProviderJob, ProviderError> {
+        let segments = ["fine_tuning", "jobs", job_segment(job_id)?];
+        let job: JobWire = self.get(&segments, &[]).await?;
+        Ok(job.into())
+    }
+
+    async fn find_jobs_by_metadata(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<ProviderJob>, ProviderError> {
+        let filter = [(format!("metadata[{key}]"), value.to_owned())];
+        let segments = ["fine_tuning", "jobs"];
+        self.all_pages::<ProviderJob, JobWire>(&segments, &filter, |job| job.id.clone())
+            .await
+    }
+
+    async fn cancel_job(&self, job_id: &str) -> Result<ProviderJob, ProviderError> {
+        let segments = ["fine_tuning", "jobs", job_segment(job_id)?, "cancel"];
+        let job: JobWire = self.post(&segments, None, Replay::Safe).await?;
+        Ok(job.into())
+    }
+
+    async fn list_events(
+        &self,
+        job_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<EventPage, ProviderError> {
+        let segments = ["fine_tuning", "jobs", job_segment(job_id)?, "events"];
+        let mut query = vec![("limit".to_owned(), limit.max(1).to_string())];
+        query.extend(after.map(|after| ("after".to_owned(), after.to_owned())));
+        let page: ListWire<EventWire> = self.get(&segments, &query).await?;
+        let has_more = page.has_more;
+        let events = page.into_data().into_iter().map(Into::into).collect();
+        Ok(EventPage { events, has_more })
+    }
+
+    async fn list_checkpoints(
+        &self,
+        job_id: &str,
+    ) -> Result<Vec<ProviderCheckpoint>, ProviderError> {
+        let segments = ["fine_tuning", "jobs", job_segment(job_id)?, "checkpoints"];
+        self.all_pages::<ProviderCheckpoint, CheckpointWire>(&segments, &[], |checkpoint| {
+            checkpoint.id.clone()
+        })
+        .await
+    }
+}

@@ -1,0 +1,119 @@
+//! The dataset of a training job: which blocks it takes, and their compilation page by page.
+
+use std::io::Write;
+
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, Select};
+use uuid::Uuid;
+
+use crate::datasets::compiler::DatasetCompiler;
+use crate::datasets::report::DatasetReport;
+use crate::entities::training_block::{self, TrainingStatus};
+use crate::entities::training_job::{self, JobStatus};
+use crate::entities::training_job_block;
+use crate::error::{Error, Result};
+use crate::global_rules;
+use crate::training_blocks::listing::{BlockFilter, BlockPages};
+
+/// Blocks compiled per page: memory holds one page of blocks at a time.
+const PAGE_SIZE: u64 = 500;
+/// JSONL lines kept for previews.
+pub const SAMPLE_LINES: usize = 3;
+
+/// The blocks a job would train: the workspace's NOT_TRAINED blocks (with the tag, if given)
+/// that no active job holds.
+pub fn selection(workspace_id: Uuid, tag: Option<&str>) -> Select<training_block::Entity> {
+    let held = Query::select()
+        .column((
+            training_job_block::Entity,
+            training_job_block::Column::BlockId,
+        ))
+        .from(training_job_block::Entity)
+        .inner_join(
+            training_job::Entity,
+            Expr::col((training_job::Entity, training_job::Column::Id)).eq(Expr::col((
+                training_job_block::Entity,
+                training_job_block::Column::JobId,
+            ))),
+        )
+        .and_where(training_job::Column::WorkspaceId.eq(workspace_id))
+        .and_where(training_job::Column::Status.is_in(JobStatus::ACTIVE))
+        .to_owned();
+    let filter = BlockFilter {
+        status: Some(TrainingStatus::NotTrained),
+        tag: tag.map(str::to_owned),
+        search: None,
+    };
+    filter
+        .apply(workspace_id)
+        .filter(training_block::Column::Id.not_in_subquery(held))
+}
+
+/// Compiles selected blocks into chat JSONL, a page at a time.
+pub struct DatasetBuilder {
+    pages: BlockPages,
+    compiler: DatasetCompiler,
+    rules: Vec<String>,
+}
+
+impl DatasetBuilder {
+    /// A builder for the blocks of `select`, with the global `rules` in order, for `model`.
+    pub fn new(select: Select<training_block::Entity>, rules: Vec<String>, model: &str) -> Self {
+        Self {
+            pages: BlockPages::new(select, PAGE_SIZE),
+            compiler: DatasetCompiler::new(model, SAMPLE_LINES),
+            rules,
+        }
+    }
+
+    /// The system prompt of a block without additional rules: the global rules alone.
+    pub fn global_prompt(&self) -> Option<String> {
+        global_rules::system_prompt(self.rules.iter().map(String::as_str), None)
+    }
+
+    /// Compiles the next page into `out`; returns each block's id with the hash of its line, or
+    /// `None` when every block has been compiled.
+    pub async fn next_page<W: Write>(
+        &mut self,
+        db: &impl ConnectionTrait,
+        out: &mut W,
+    ) -> Result<Option<Vec<(Uuid, String)>>> {
+        let Some(page) = self.pages.next(db).await? else {
+            return Ok(None);
+        };
+        let mut hashes = Vec::with_capacity(page.len());
+        for item in page {
+            let rules = self.rules.iter().map(String::as_str);
+            let system = global_rules::system_prompt(rules, item.block.additional_rules.as_deref());
+            let entry = self
+                .compiler
+                .add(item.block.id, system.as_deref(), &item.exchanges, out)
+                .map_err(|err| {
+                    Error::Internal(anyhow::Error::new(err).context("writing the dataset"))
+                })?;
+            hashes.push((item.block.id, entry.content_hash));
+        }
+        Ok(Some(hashes))
+    }
+
+    /// The report on everything compiled.
+    pub fn finish(self) -> DatasetReport {
+        self.compiler.finish()
+    }
+}
+
+/// Fails with `BAD_USER_INPUT` naming the dataset's problems when it has errors.
+pub fn require_no_errors(report: &DatasetReport) -> Result<()> {
+    if !report.has_errors() {
+        return Ok(());
+    }
+    let problems: Vec<String> = report
+        .errors
+        .iter()
+        .map(|issue| format!("{}: {}", issue.code, issue.message))
+        .collect();
+    Err(Error::bad_input(
+        "modelId",
+        format!("the training data has problems; fix them and run again (trainingPreview lists them): {}", problems.join("; ")),
+    ))
+}

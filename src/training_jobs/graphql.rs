@@ -1,0 +1,116 @@
+//! GraphQL queries and mutations of training jobs. EDITOR and up.
+
+use async_graphql::{Context, Object, ID};
+
+use super::preview_types::TrainingPreview;
+use super::submit::Services;
+use super::types::{TrainingJob, TrainingJobInput};
+use crate::auth::Role;
+use crate::context::ContextExt;
+use crate::ids;
+
+/// Queries on training jobs.
+#[derive(Default)]
+pub struct TrainingJobQuery;
+
+#[Object]
+impl TrainingJobQuery {
+    /// What a training job for the model would send, meet and cost (nothing is sent).
+    async fn training_preview(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The custom model to train.")] model_id: ID,
+        #[graphql(desc = "The same selection and options as runTrainingJob.")] input: Option<
+            TrainingJobInput,
+        >,
+    ) -> async_graphql::Result<TrainingPreview> {
+        let principal = ctx.principal(Role::Editor)?;
+        let model_id = ids::parse("modelId", &model_id)?;
+        let request = input.unwrap_or_default().into();
+        let preview = super::preview::preview(
+            ctx.db()?,
+            ctx.training()?,
+            principal.workspace_id,
+            model_id,
+            request,
+        )
+        .await?;
+        Ok(preview.into())
+    }
+
+    /// One training job.
+    async fn training_job(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The job's id.")] id: ID,
+    ) -> async_graphql::Result<TrainingJob> {
+        let principal = ctx.principal(Role::Editor)?;
+        let id = ids::parse("id", &id)?;
+        Ok(TrainingJob(
+            super::get(ctx.db()?, principal.workspace_id, id).await?,
+        ))
+    }
+
+    /// The training jobs of a model, newest first.
+    async fn training_jobs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The custom model.")] model_id: ID,
+    ) -> async_graphql::Result<Vec<TrainingJob>> {
+        let principal = ctx.principal(Role::Editor)?;
+        let model_id = ids::parse("modelId", &model_id)?;
+        let db = ctx.db()?;
+        crate::custom_models::get(db, principal.workspace_id, model_id).await?;
+        let jobs = super::for_model(db, principal.workspace_id, model_id).await?;
+        Ok(jobs.into_iter().map(TrainingJob).collect())
+    }
+}
+
+/// Mutations on training jobs.
+#[derive(Default)]
+pub struct TrainingJobMutation;
+
+#[Object]
+impl TrainingJobMutation {
+    /// Trains the model on the workspace's NOT_TRAINED blocks (those no other active job
+    /// holds): compiles them with the global rules, uploads them, starts the provider job,
+    /// marks the blocks TRAINED and charges the workspace (fee + 1 credit per block). If the
+    /// provider refuses the upload or the job, the job is returned FAILED with the provider's
+    /// message, its blocks stay NOT_TRAINED and nothing is charged.
+    async fn run_training_job(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The custom model to train.")] model_id: ID,
+        #[graphql(desc = "Which blocks and how to train.")] input: Option<TrainingJobInput>,
+    ) -> async_graphql::Result<TrainingJob> {
+        let principal = ctx.principal(Role::Editor)?;
+        let model_id = ids::parse("modelId", &model_id)?;
+        let services = Services {
+            db: ctx.db()?,
+            secrets: ctx.secrets()?,
+            settings: ctx.training()?,
+        };
+        let job = super::submit::run(
+            &services,
+            principal.workspace_id,
+            model_id,
+            input.unwrap_or_default().into(),
+        )
+        .await?;
+        Ok(TrainingJob(job))
+    }
+
+    /// Asks the provider about the job now instead of waiting for the next poll.
+    async fn refresh_training_job(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The job's id.")] id: ID,
+    ) -> async_graphql::Result<TrainingJob> {
+        let principal = ctx.principal(Role::Editor)?;
+        let id = ids::parse("id", &id)?;
+        let db = ctx.db()?;
+        super::get(db, principal.workspace_id, id).await?;
+        let job = super::tracking::refresh(db, ctx.secrets()?, ctx.training()?, id).await?;
+        Ok(TrainingJob(job))
+    }
+}

@@ -1,0 +1,85 @@
+//! Training jobs: previewing, submitting and following fine-tuning jobs on a provider.
+
+pub mod dataset;
+pub mod graphql;
+pub mod preview;
+pub mod preview_types;
+pub mod reconcile;
+pub mod request;
+pub mod settings;
+pub mod submit;
+pub mod tracking;
+pub mod types;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use crate::entities::training_job::{self, JobStatus};
+use crate::entities::training_job_block;
+use crate::error::{Error, Result};
+
+pub use settings::TrainingSettings;
+
+/// The workspace's jobs; every query on jobs starts here.
+pub fn in_workspace(workspace_id: Uuid) -> Select<training_job::Entity> {
+    training_job::Entity::find().filter(training_job::Column::WorkspaceId.eq(workspace_id))
+}
+
+/// The job with this id in the workspace.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    id: Uuid,
+) -> Result<training_job::Model> {
+    in_workspace(workspace_id)
+        .filter(training_job::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("training job", id))
+}
+
+/// A model's jobs, newest first.
+pub async fn for_model(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    model_id: Uuid,
+) -> Result<Vec<training_job::Model>> {
+    Ok(in_workspace(workspace_id)
+        .filter(training_job::Column::ModelId.eq(model_id))
+        .order_by_desc(training_job::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The model's job that is still active, if any.
+pub async fn active_for_model(
+    db: &impl ConnectionTrait,
+    model_id: Uuid,
+) -> Result<Option<training_job::Model>> {
+    Ok(training_job::Entity::find()
+        .filter(training_job::Column::ModelId.eq(model_id))
+        .filter(training_job::Column::Status.is_in(JobStatus::ACTIVE))
+        .one(db)
+        .await?)
+}
+
+/// The blocks a job sent, by block id, from `after` on; at most `limit`.
+pub async fn blocks_of(
+    db: &impl ConnectionTrait,
+    job_id: Uuid,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<training_job_block::Model>> {
+    let mut select =
+        training_job_block::Entity::find().filter(training_job_block::Column::JobId.eq(job_id));
+    if let Some(after) = after {
+        select = select.filter(training_job_block::Column::BlockId.gt(after));
+    }
+    Ok(select
+        .order_by_asc(training_job_block::Column::BlockId)
+        .limit(limit)
+        .all(db)
+        .await?)
+}

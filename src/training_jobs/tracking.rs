@@ -1,0 +1,211 @@
+//! Following jobs at the provider: status changes, the fine-tuned model, and settling a job
+//! that ended (a failed or cancelled job gives its blocks back and refunds their credits).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use super::TrainingSettings;
+use crate::entities::credit_ledger::LedgerReason;
+use crate::entities::custom_model::{self, ModelStatus};
+use crate::entities::training_block::{self, TrainingStatus};
+use crate::entities::training_job::{self, JobStatus};
+use crate::error::{Error, Result};
+use crate::provider::{ProviderJob, ProviderJobStatus};
+use crate::secrets::SecretBox;
+use crate::workspaces::credentials;
+use crate::{credits, db, workspaces};
+
+/// tuner's status for a provider status; statuses tuner does not know count as running.
+pub fn job_status(status: &ProviderJobStatus) -> JobStatus {
+    match status {
+        ProviderJobStatus::ValidatingFiles => JobStatus::ValidatingFiles,
+        ProviderJobStatus::Queued => JobStatus::Queued,
+        ProviderJobStatus::Running | ProviderJobStatus::Other(_) => JobStatus::Running,
+        ProviderJobStatus::Paused => JobStatus::Paused,
+        ProviderJobStatus::Succeeded => JobStatus::Succeeded,
+        ProviderJobStatus::Failed => JobStatus::Failed,
+        ProviderJobStatus::Cancelled => JobStatus::Cancelled,
+    }
+}
+
+fn timestamp(seconds: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(seconds, 0)
+}
+
+/// Stores what the provider says of a submitted job; when the job just ended, settles it.
+pub async fn apply(
+    txn: &DatabaseTransaction,
+    settings: &TrainingSettings,
+    job: training_job::Model,
+    remote: &ProviderJob,
+) -> Result<training_job::Model> {
+    let was_terminal = job.status.is_terminal();
+    let mut updated: training_job::ActiveModel = job.into();
+    updated.status = Set(job_status(&remote.status));
+    updated.fine_tuned_model = Set(remote.fine_tuned_model.clone());
+    updated.trained_tokens = Set(remote.trained_tokens.and_then(|t| i64::try_from(t).ok()));
+    updated.error_code = Set(remote.error.as_ref().and_then(|e| e.code.clone()));
+    updated.error_message = Set(remote.error.as_ref().map(|e| e.message.clone()));
+    updated.finished_at = Set(remote.finished_at.and_then(timestamp));
+    updated.updated_at = Set(Utc::now());
+    let job = updated.update(txn).await?;
+    if !was_terminal && job.status.is_terminal() {
+        settle(txn, settings, &job).await?;
+    }
+    Ok(job)
+}
+
+/// Consequences of a job's end for its model, its blocks and the ledger.
+async fn settle(
+    txn: &DatabaseTransaction,
+    settings: &TrainingSettings,
+    job: &training_job::Model,
+) -> Result<()> {
+    let Some(model) = custom_model::Entity::find_by_id(job.model_id)
+        .one(txn)
+        .await?
+    else {
+        return Ok(());
+    };
+    let mut model: custom_model::ActiveModel = model.into();
+    if job.status == JobStatus::Succeeded {
+        model.status = Set(ModelStatus::Ready);
+        model.fine_tuned_model = Set(job.fine_tuned_model.clone());
+    } else {
+        give_blocks_back(txn, settings, job).await?;
+        let previous = model.fine_tuned_model.clone().take().flatten();
+        model.status = Set(match (previous.is_some(), job.status) {
+            (true, _) => ModelStatus::Ready,
+            (false, JobStatus::Cancelled) => ModelStatus::NotTrained,
+            (false, _) => ModelStatus::Failed,
+        });
+    }
+    model.updated_at = Set(Utc::now());
+    model.update(txn).await?;
+    Ok(())
+}
+
+/// A failed or cancelled job's blocks go back to NOT_TRAINED and their credits are refunded
+/// (the job fee is not).
+async fn give_blocks_back(
+    txn: &DatabaseTransaction,
+    settings: &TrainingSettings,
+    job: &training_job::Model,
+) -> Result<()> {
+    training_block::Entity::update_many()
+        .col_expr(
+            training_block::Column::Status,
+            Expr::value(TrainingStatus::NotTrained),
+        )
+        .col_expr(
+            training_block::Column::TrainedByJobId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(training_block::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(training_block::Column::TrainedByJobId.eq(job.id))
+        .exec(txn)
+        .await?;
+    let block_credits = job.charge_credits - settings.job_fee_credits.min(job.charge_credits);
+    if job.submitted_at.is_some() && block_credits > 0 {
+        credits::post(
+            txn,
+            job.workspace_id,
+            block_credits,
+            LedgerReason::Refund,
+            Some(job.id),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Asks the provider about one submitted, active job and stores what changed.
+pub async fn refresh(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    settings: &TrainingSettings,
+    job_id: Uuid,
+) -> Result<training_job::Model> {
+    let job = training_job::Entity::find_by_id(job_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("training job", job_id))?;
+    let Some(provider_job_id) = job
+        .provider_job_id
+        .clone()
+        .filter(|_| !job.status.is_terminal())
+    else {
+        return Ok(job);
+    };
+    let provider = credentials::connect(
+        db,
+        secrets,
+        &settings.provider,
+        job.workspace_id,
+        &job.provider,
+    )
+    .await?;
+    let remote = provider
+        .get_job(&provider_job_id)
+        .await
+        .map_err(|err| Error::Provider(err.message()))?;
+    let txn = db::begin_write(db).await?;
+    workspaces::lock(&txn, job.workspace_id).await?;
+    let current = training_job::Entity::find_by_id(job_id)
+        .one(&txn)
+        .await?
+        .unwrap_or(job);
+    if current.status.is_terminal() {
+        return Ok(current);
+    }
+    let job = apply(&txn, settings, current, &remote).await?;
+    txn.commit().await?;
+    Ok(job)
+}
+
+/// Refreshes every submitted, active job once; returns how many were looked at.
+pub async fn refresh_all(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    settings: &TrainingSettings,
+) -> Result<usize> {
+    let active: Vec<training_job::Model> = training_job::Entity::find()
+        .filter(training_job::Column::Status.is_in(JobStatus::ACTIVE))
+        .filter(training_job::Column::Status.ne(JobStatus::Submitting))
+        .all(db)
+        .await?;
+    for job in &active {
+        if let Err(err) = refresh(db, secrets, settings, job.id).await {
+            tracing::warn!(job = %job.id, error = %err.message(), "cannot refresh training job");
+        }
+    }
+    Ok(active.len())
+}
+
+/// Follows active jobs in the background, every `poll_interval`, until the process ends; also
+/// repairs submissions interrupted long enough ago (see [`super::reconcile`]).
+pub fn spawn_poller(
+    db: DatabaseConnection,
+    secrets: SecretBox,
+    settings: TrainingSettings,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(settings.poll_interval.max(Duration::from_secs(1)));
+        loop {
+            interval.tick().await;
+            if let Err(err) = super::reconcile::reconcile_submissions(&db, &secrets, &settings).await {
+                tracing::warn!(error = %err.message(), "cannot reconcile interrupted submissions");
+            }
+            if let Err(err) = refresh_all(&db, &secrets, &settings).await {
+                tracing::warn!(error = %err.message(), "cannot list active training jobs");
+            }
+        }
+    })
+}

@@ -1,0 +1,250 @@
+//! GraphQL types of training jobs and previews.
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, QueryFilter};
+
+use super::request::{JobHyperparameters, JobRequest};
+use crate::context::ContextExt;
+use crate::custom_models::graphql::CustomModel;
+use crate::entities::training_job::{self, JobStatus};
+use crate::training_blocks::types::TrainingBlock;
+use crate::{custom_models, ids, training_blocks};
+
+/// Where a training job stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "JobStatus")]
+pub enum JobStatusGql {
+    /// Recorded; the file is being uploaded and the provider job created.
+    Submitting,
+    /// The provider is checking the training file.
+    ValidatingFiles,
+    /// Waiting for the provider to start training.
+    Queued,
+    /// Training.
+    Running,
+    /// Paused at the provider.
+    Paused,
+    /// Done: the fine-tuned model is ready.
+    Succeeded,
+    /// Ended with an error (see `error`).
+    Failed,
+    /// Cancelled.
+    Cancelled,
+}
+
+impl From<JobStatus> for JobStatusGql {
+    fn from(status: JobStatus) -> Self {
+        match status {
+            JobStatus::Submitting => Self::Submitting,
+            JobStatus::ValidatingFiles => Self::ValidatingFiles,
+            JobStatus::Queued => Self::Queued,
+            JobStatus::Running => Self::Running,
+            JobStatus::Paused => Self::Paused,
+            JobStatus::Succeeded => Self::Succeeded,
+            JobStatus::Failed => Self::Failed,
+            JobStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+/// Training hyperparameters; null means "auto" (the provider chooses).
+#[derive(SimpleObject, InputObject, Clone, Copy, Default)]
+#[graphql(input_name = "HyperparametersInput")]
+pub struct Hyperparameters {
+    /// Passes over the dataset (1 to 50).
+    pub n_epochs: Option<u32>,
+    /// Examples per batch (1 to 256).
+    pub batch_size: Option<u32>,
+    /// Scale of the learning rate (greater than 0, at most 10).
+    pub learning_rate_multiplier: Option<f64>,
+}
+
+/// Which blocks a training job takes and how it trains.
+#[derive(InputObject, Default)]
+pub struct TrainingJobInput {
+    /// Only NOT_TRAINED blocks with this tag; all NOT_TRAINED blocks when omitted.
+    pub tag: Option<String>,
+    /// Hyperparameters; each "auto" when omitted.
+    pub hyperparameters: Option<Hyperparameters>,
+    /// Added by the provider to the fine-tuned model's name (letters, digits, - and _; at most 64).
+    pub suffix: Option<String>,
+    /// Train from the base model even if the custom model already has a fine-tuned model (by
+    /// default a new job continues from it: incremental training).
+    #[graphql(default = false)]
+    pub from_base_model: bool,
+}
+
+impl From<TrainingJobInput> for JobRequest {
+    fn from(input: TrainingJobInput) -> Self {
+        let h = input.hyperparameters.unwrap_or_default();
+        JobRequest {
+            tag: input.tag,
+            hyperparameters: JobHyperparameters {
+                n_epochs: h.n_epochs,
+                batch_size: h.batch_size,
+                learning_rate_multiplier: h.learning_rate_multiplier,
+            },
+            suffix: input.suffix,
+            from_base_model: input.from_base_model,
+        }
+    }
+}
+
+/// Why a job failed, as the provider (or tuner) said it.
+#[derive(SimpleObject)]
+pub struct JobError {
+    /// A machine-readable code, such as `invalid_n_examples`.
+    code: Option<String>,
+    /// What went wrong.
+    message: String,
+}
+
+/// A block a job sent, with the hash of the line it became.
+#[derive(SimpleObject)]
+pub struct TrainedBlock {
+    /// The block's id.
+    block_id: ID,
+    /// SHA-256 (hex) of the block's JSONL line as sent.
+    content_hash: String,
+    /// The block as it is now; null when it has been deleted since.
+    block: Option<TrainingBlock>,
+}
+
+/// A fine-tuning job: the blocks it sent, its provider job, and how it went.
+pub struct TrainingJob(pub training_job::Model);
+
+/// A fine-tuning job: the blocks it sent, its provider job, and how it went.
+#[Object]
+impl TrainingJob {
+    /// The job's id (also in the provider job's metadata as `tuner_job_id`).
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The custom model being trained.
+    async fn model(&self, ctx: &Context<'_>) -> async_graphql::Result<CustomModel> {
+        let model = custom_models::get(ctx.db()?, self.0.workspace_id, self.0.model_id).await?;
+        Ok(CustomModel(model))
+    }
+    /// Where the job stands.
+    async fn status(&self) -> JobStatusGql {
+        self.0.status.into()
+    }
+    /// The provider the job runs on.
+    async fn provider(&self) -> &str {
+        &self.0.provider
+    }
+    /// The model training started from: the base model, or the custom model's previous
+    /// fine-tuned model for incremental training.
+    async fn base_model(&self) -> &str {
+        &self.0.base_model
+    }
+    /// The hyperparameters asked for (null: auto).
+    async fn hyperparameters(&self) -> Hyperparameters {
+        let h: JobHyperparameters =
+            serde_json::from_str(&self.0.hyperparameters).unwrap_or_default();
+        Hyperparameters {
+            n_epochs: h.n_epochs,
+            batch_size: h.batch_size,
+            learning_rate_multiplier: h.learning_rate_multiplier,
+        }
+    }
+    /// The suffix asked for the fine-tuned model's name.
+    async fn suffix(&self) -> Option<&str> {
+        self.0.suffix.as_deref()
+    }
+    /// The system prompt from the global rules when the job was submitted (blocks may have
+    /// added their own rules to it).
+    async fn system_prompt(&self) -> Option<&str> {
+        self.0.system_prompt.as_deref()
+    }
+    /// Number of blocks (examples) sent.
+    async fn block_count(&self) -> i64 {
+        self.0.block_count
+    }
+    /// Tokens in the training file (counted by tuner).
+    async fn token_count(&self) -> i64 {
+        self.0.token_count
+    }
+    /// Credits charged (or to be charged) for the job: the fee plus one per block.
+    async fn charge_credits(&self) -> i64 {
+        self.0.charge_credits
+    }
+    /// SHA-256 (hex) of the uploaded training file.
+    async fn file_sha256(&self) -> &str {
+        &self.0.file_sha256
+    }
+    /// Size of the training file in bytes.
+    async fn file_bytes(&self) -> i64 {
+        self.0.file_bytes
+    }
+    /// The provider's id of the uploaded file.
+    async fn provider_file_id(&self) -> Option<&str> {
+        self.0.provider_file_id.as_deref()
+    }
+    /// The provider's id of the job.
+    async fn provider_job_id(&self) -> Option<&str> {
+        self.0.provider_job_id.as_deref()
+    }
+    /// The fine-tuned model, once the job succeeded.
+    async fn fine_tuned_model(&self) -> Option<&str> {
+        self.0.fine_tuned_model.as_deref()
+    }
+    /// Tokens the provider billed for, once known.
+    async fn trained_tokens(&self) -> Option<i64> {
+        self.0.trained_tokens
+    }
+    /// Why the job failed.
+    async fn error(&self) -> Option<JobError> {
+        let message = self.0.error_message.clone()?;
+        Some(JobError {
+            code: self.0.error_code.clone(),
+            message,
+        })
+    }
+    /// When the job was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the job last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// When the provider accepted the job.
+    async fn submitted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.submitted_at
+    }
+    /// When the job ended.
+    async fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.0.finished_at
+    }
+    /// The blocks the job sent, by block id.
+    async fn blocks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many (1 to 500).", default = 100)] first: i32,
+        #[graphql(desc = "Only blocks with an id after this one.")] after: Option<ID>,
+    ) -> async_graphql::Result<Vec<TrainedBlock>> {
+        let limit = u64::try_from(first.clamp(1, 500)).unwrap_or(100);
+        let after = after.map(|id| ids::parse("after", &id)).transpose()?;
+        let db = ctx.db()?;
+        let sent = super::blocks_of(db, self.0.id, after, limit).await?;
+        let ids: Vec<uuid::Uuid> = sent.iter().map(|b| b.block_id).collect();
+        let current = training_blocks::in_workspace(self.0.workspace_id)
+            .filter(crate::entities::training_block::Column::Id.is_in(ids))
+            .all(db)
+            .await?;
+        Ok(sent
+            .into_iter()
+            .map(|row| TrainedBlock {
+                block_id: ID(row.block_id.to_string()),
+                content_hash: row.content_hash,
+                block: current
+                    .iter()
+                    .find(|b| b.id == row.block_id)
+                    .cloned()
+                    .map(TrainingBlock::from),
+            })
+            .collect())
+    }
+}

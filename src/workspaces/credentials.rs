@@ -1,0 +1,211 @@
+//! Provider credentials of a workspace: stored encrypted, shown only by their last 4 characters.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use crate::entities::provider_credential;
+use crate::error::{Error, Result};
+use crate::provider::{self, Credentials, FineTuningProvider, ProviderSettings};
+use crate::secrets::SecretBox;
+use crate::{ids, validate};
+
+/// Longest API key accepted, in characters.
+const MAX_KEY_CHARS: usize = 1_024;
+/// Longest base URL accepted, in characters.
+const MAX_URL_CHARS: usize = 2_048;
+
+/// New credentials as an ADMIN gives them.
+pub struct NewCredentials<'a> {
+    pub provider: &'a str,
+    pub api_key: &'a str,
+    pub base_url: Option<&'a str>,
+}
+
+fn check_provider(provider: &str) -> Result<String> {
+    let provider = provider.trim();
+    if !provider::PROVIDERS.contains(&provider) {
+        return Err(Error::bad_input(
+            "provider",
+            format!(
+                "unknown provider {provider:?}; known providers: {}",
+                provider::PROVIDERS.join(", ")
+            ),
+        ));
+    }
+    Ok(provider.to_owned())
+}
+
+fn check_key(api_key: &str) -> Result<String> {
+    let key = validate::required_trimmed("apiKey", api_key)?;
+    validate::max_chars("apiKey", &key, MAX_KEY_CHARS)?;
+    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::bad_input(
+            "apiKey",
+            "apiKey must not contain spaces or control characters",
+        ));
+    }
+    Ok(key)
+}
+
+fn check_base_url(provider: &str, base_url: Option<&str>) -> Result<Option<String>> {
+    let Some(url) = base_url.map(str::trim).filter(|u| !u.is_empty()) else {
+        if provider::default_base_url(provider).is_none() {
+            return Err(Error::bad_input(
+                "baseUrl",
+                format!("provider {provider:?} needs a baseUrl, such as https://NAME.openai.azure.com/openai/v1"),
+            ));
+        }
+        return Ok(None);
+    };
+    validate::max_chars("baseUrl", url, MAX_URL_CHARS)?;
+    let valid = reqwest::Url::parse(url)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+    if !valid {
+        return Err(Error::bad_input(
+            "baseUrl",
+            format!("baseUrl must be an http(s) URL, got {url:?}"),
+        ));
+    }
+    Ok(Some(url.trim_end_matches('/').to_owned()))
+}
+
+/// Sets (or replaces) the workspace's credentials for a provider.
+pub async fn set(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    workspace_id: Uuid,
+    new: NewCredentials<'_>,
+) -> Result<provider_credential::Model> {
+    let provider = check_provider(new.provider)?;
+    let key = check_key(new.api_key)?;
+    let base_url = check_base_url(&provider, new.base_url)?;
+    let last4: String = key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let ciphertext = secrets.encrypt(&key)?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let row = match find(&txn, workspace_id, &provider).await? {
+        Some(existing) => {
+            let mut row: provider_credential::ActiveModel = existing.into();
+            row.api_key_ciphertext = Set(ciphertext);
+            row.api_key_last4 = Set(last4);
+            row.base_url = Set(base_url);
+            row.updated_at = Set(now);
+            row.update(&txn).await?
+        }
+        None => {
+            provider_credential::ActiveModel {
+                id: Set(ids::new_id()),
+                workspace_id: Set(workspace_id),
+                provider: Set(provider),
+                api_key_ciphertext: Set(ciphertext),
+                api_key_last4: Set(last4),
+                base_url: Set(base_url),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// The workspace's credentials for `provider`, if set.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    provider: &str,
+) -> Result<Option<provider_credential::Model>> {
+    Ok(provider_credential::Entity::find()
+        .filter(provider_credential::Column::WorkspaceId.eq(workspace_id))
+        .filter(provider_credential::Column::Provider.eq(provider))
+        .one(db)
+        .await?)
+}
+
+/// All of the workspace's credentials (without their keys' clear text).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<Vec<provider_credential::Model>> {
+    Ok(provider_credential::Entity::find()
+        .filter(provider_credential::Column::WorkspaceId.eq(workspace_id))
+        .order_by_asc(provider_credential::Column::Provider)
+        .all(db)
+        .await?)
+}
+
+/// A client for `provider` with the workspace's credentials; a clear error when none are set.
+pub async fn connect(
+    db: &impl ConnectionTrait,
+    secrets: &SecretBox,
+    settings: &ProviderSettings,
+    workspace_id: Uuid,
+    provider: &str,
+) -> Result<Arc<dyn FineTuningProvider>> {
+    let Some(row) = find(db, workspace_id, provider).await? else {
+        return Err(Error::bad_input(
+            "provider",
+            format!(
+                "no API key is set for provider {provider:?} in this workspace; an ADMIN sets one with \
+                 setProviderCredentials(provider: {provider:?}, apiKey: \"...\")"
+            ),
+        ));
+    };
+    let credentials = Credentials {
+        api_key: secrets.decrypt(&row.api_key_ciphertext)?,
+        base_url: row.base_url,
+    };
+    provider::connect(provider, &credentials, settings)
+        .map_err(|message| Error::bad_input("provider", message))
+}
+
+/// What checking credentials against the provider found.
+pub struct CredentialsCheck {
+    /// Whether the provider accepted them.
+    pub ok: bool,
+    /// What happened, in words.
+    pub message: String,
+    /// Models the credentials can see (when they work).
+    pub model_count: usize,
+}
+
+/// Checks the credentials against the provider (`GET /models`) and says why they fail.
+pub async fn check(
+    db: &impl ConnectionTrait,
+    secrets: &SecretBox,
+    settings: &ProviderSettings,
+    workspace_id: Uuid,
+    provider: &str,
+) -> Result<CredentialsCheck> {
+    let client = connect(db, secrets, settings, workspace_id, provider).await?;
+    Ok(match client.list_models().await {
+        Ok(models) => CredentialsCheck {
+            ok: true,
+            message: format!(
+                "the provider accepted the credentials and lists {} models",
+                models.len()
+            ),
+            model_count: models.len(),
+        },
+        Err(err) => CredentialsCheck {
+            ok: false,
+            message: err.message(),
+            model_count: 0,
+        },
+    })
+}

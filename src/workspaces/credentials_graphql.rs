@@ -1,0 +1,117 @@
+//! GraphQL API of provider credentials. ADMIN only.
+
+use async_graphql::{Context, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::credentials::{self, NewCredentials};
+use crate::auth::Role;
+use crate::context::ContextExt;
+use crate::entities::provider_credential;
+
+/// A provider's credentials; the API key itself is never shown.
+#[derive(SimpleObject)]
+pub struct ProviderCredentials {
+    /// The provider id, such as `openai` or `azure-openai`.
+    provider: String,
+    /// The last 4 characters of the API key.
+    api_key_last4: String,
+    /// The API base URL; null for the provider's default.
+    base_url: Option<String>,
+    /// When the credentials were last set.
+    updated_at: DateTime<Utc>,
+}
+
+impl From<provider_credential::Model> for ProviderCredentials {
+    fn from(row: provider_credential::Model) -> Self {
+        Self {
+            provider: row.provider,
+            api_key_last4: row.api_key_last4,
+            base_url: row.base_url,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// The outcome of checking credentials against the provider.
+#[derive(SimpleObject)]
+pub struct CredentialsTestResult {
+    /// True when the provider accepted the credentials.
+    ok: bool,
+    /// What happened; when they fail, why (the provider's own message).
+    message: String,
+    /// How many models the credentials can see.
+    model_count: u64,
+}
+
+/// Queries on provider credentials.
+#[derive(Default)]
+pub struct CredentialsQuery;
+
+#[Object]
+impl CredentialsQuery {
+    /// The workspace's provider credentials (never the keys). ADMIN only.
+    async fn provider_credentials(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<ProviderCredentials>> {
+        let principal = ctx.principal(Role::Admin)?;
+        let rows = credentials::list(ctx.db()?, principal.workspace_id).await?;
+        Ok(rows.into_iter().map(ProviderCredentials::from).collect())
+    }
+}
+
+/// Mutations on provider credentials.
+#[derive(Default)]
+pub struct CredentialsMutation;
+
+#[Object]
+impl CredentialsMutation {
+    /// Sets the workspace's API key (and optionally base URL) for a provider, replacing any
+    /// earlier one. The key is stored encrypted and never shown again. ADMIN only.
+    async fn set_provider_credentials(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The provider id: `openai` (OpenAI or any OpenAI-compatible API) or `azure-openai`."
+        )]
+        provider: String,
+        #[graphql(desc = "The API key.")] api_key: String,
+        #[graphql(
+            desc = "The API base URL, such as `https://api.openai.com/v1` (the default for `openai`) or \
+                          `https://NAME.openai.azure.com/openai/v1` (required for `azure-openai`)."
+        )]
+        base_url: Option<String>,
+    ) -> async_graphql::Result<ProviderCredentials> {
+        let principal = ctx.principal(Role::Admin)?;
+        let new = NewCredentials {
+            provider: &provider,
+            api_key: &api_key,
+            base_url: base_url.as_deref(),
+        };
+        let row = credentials::set(ctx.db()?, ctx.secrets()?, principal.workspace_id, new).await?;
+        Ok(row.into())
+    }
+
+    /// Checks the provider credentials by listing models, and says why they fail. ADMIN only.
+    async fn test_provider_credentials(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The provider id.")] provider: String,
+    ) -> async_graphql::Result<CredentialsTestResult> {
+        let principal = ctx.principal(Role::Admin)?;
+        let settings = &ctx.training()?.provider;
+        let check = credentials::check(
+            ctx.db()?,
+            ctx.secrets()?,
+            settings,
+            principal.workspace_id,
+            provider.trim(),
+        )
+        .await?;
+        Ok(CredentialsTestResult {
+            ok: check.ok,
+            message: check.message,
+            model_count: check.model_count as u64,
+        })
+    }
+}
