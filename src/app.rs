@@ -17,6 +17,7 @@ use futures_util::TryStreamExt;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -25,11 +26,11 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth;
-use crate::secrets::SecretBox;
-use crate::training_jobs::TrainingSettings;
 use crate::config::ServeArgs;
 use crate::error::Error;
 use crate::schema::{self, AppSchema};
+use crate::secrets::SecretBox;
+use crate::training_jobs::TrainingSettings;
 use crate::transfer::export::{self, ExportQuery};
 
 /// What every handler shares.
@@ -85,6 +86,7 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
     .on_response(DefaultOnResponse::new().level(Level::INFO));
     let middleware = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(trace)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(RequestBodyLimitLayer::new(options.body_limit))
@@ -203,6 +205,13 @@ async fn graphiql() -> Html<String> {
             .title("tuner GraphiQL")
             .finish(),
     )
+}
+
+/// A panic is a bug: log it, and answer 500 rather than dropping the connection.
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    tracing::error!("a request handler panicked");
+    let body = serde_json::json!({ "errors": [{ "message": "internal server error", "extensions": { "code": "INTERNAL_SERVER_ERROR" } }] });
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 
 async fn healthz() -> &'static str {

@@ -9,15 +9,15 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
 use crate::credits::graphql::CreditQuery;
-use crate::secrets::SecretBox;
-use crate::training_jobs::graphql::{TrainingJobMutation, TrainingJobQuery};
-use crate::training_jobs::TrainingSettings;
-use crate::workspaces::credentials_graphql::{CredentialsMutation, CredentialsQuery};
 use crate::custom_models::graphql::{CustomModelMutation, CustomModelQuery};
 use crate::global_rules::graphql::{GlobalRuleMutation, GlobalRuleQuery};
+use crate::secrets::SecretBox;
 use crate::training_blocks::graphql::{TrainingBlockMutation, TrainingBlockQuery};
 use crate::training_blocks::loader::ExchangeLoader;
+use crate::training_jobs::graphql::{TrainingJobMutation, TrainingJobQuery};
+use crate::training_jobs::TrainingSettings;
 use crate::transfer::graphql::TransferMutation;
+use crate::workspaces::credentials_graphql::{CredentialsMutation, CredentialsQuery};
 use crate::workspaces::graphql::{WorkspaceMutation, WorkspaceQuery};
 
 /// Deepest query accepted. graphql-js' standard introspection query needs at least 15.
@@ -83,10 +83,52 @@ pub async fn execute(
     auth: Auth,
     request: Request,
 ) -> Response {
+    if let Err(message) = check_upload_markers(&request) {
+        let error = crate::error::Error::bad_input("variables", message);
+        return Response::from_errors(vec![
+            async_graphql::Error::from(error).into_server_error(Default::default())
+        ]);
+    }
     let loader = DataLoader::new(ExchangeLoader::new(db.clone()), tokio::spawn);
     let mut response = schema.execute(request.data(auth).data(loader)).await;
     label_errors(&mut response);
     response
+}
+
+/// The text the multipart request spec puts where a file goes; the engine trusts it blindly.
+const UPLOAD_MARKER: &str = "#__graphql_file__:";
+
+/// Refuses upload markers that do not point at a file of this request: written by hand in the
+/// query or variables, they would make the engine read a file that is not there.
+fn check_upload_markers(request: &Request) -> Result<(), String> {
+    if request.query.contains(UPLOAD_MARKER) {
+        return Err(
+            "files can only be sent as a multipart request, not written into the query".to_owned(),
+        );
+    }
+    let files = request.uploads.len();
+    let variables = request.variables.iter().map(|(_, value)| value);
+    if variables
+        .into_iter()
+        .all(|value| markers_point_at_files(value, files))
+    {
+        return Ok(());
+    }
+    Err("a variable refers to an uploaded file that this request does not carry; send files as a multipart request".to_owned())
+}
+
+fn markers_point_at_files(value: &Value, files: usize) -> bool {
+    match value {
+        Value::String(text) => match text.strip_prefix(UPLOAD_MARKER) {
+            Some(index) => index.parse::<usize>().is_ok_and(|i| i < files),
+            None => true,
+        },
+        Value::List(items) => items.iter().all(|item| markers_point_at_files(item, files)),
+        Value::Object(fields) => fields
+            .values()
+            .all(|item| markers_point_at_files(item, files)),
+        _ => true,
+    }
 }
 
 /// Errors raised by the GraphQL engine itself (syntax, unknown fields, wrong argument types,

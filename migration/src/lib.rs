@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_foundation;
 mod m20261121_000002_training_jobs;
+mod util;
 
 /// Every migration tuner knows, oldest first.
 pub struct Migrator;

@@ -2,6 +2,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::util::index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -172,18 +174,6 @@ fn custom_model_table() -> TableCreateStatement {
         .col(timestamp_with_time_zone(CustomModel::UpdatedAt))
         .foreign_key(&mut workspace_fk(CustomModel::Table))
         .to_owned()
-}
-
-fn index<T: IntoIden + 'static>(
-    name: &str,
-    table: T,
-    cols: &[&'static str],
-) -> IndexCreateStatement {
-    let mut index = Index::create().name(name).table(table).to_owned();
-    for col in cols {
-        index.col(Alias::new(*col));
-    }
-    index
 }
 
 #[async_trait::async_trait]

@@ -2,6 +2,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::util::index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -197,18 +199,6 @@ fn credit_ledger_table() -> TableCreateStatement {
                 .on_delete(ForeignKeyAction::SetNull),
         )
         .to_owned()
-}
-
-fn index(
-    name: &str,
-    table: impl IntoIden + 'static,
-    cols: &[&'static str],
-) -> IndexCreateStatement {
-    let mut index = Index::create().name(name).table(table).to_owned();
-    for col in cols {
-        index.col(Alias::new(*col));
-    }
-    index
 }
 
 #[async_trait::async_trait]

@@ -38,7 +38,10 @@ pub async fn reconcile_submissions(
         .await?;
     let mut outcome = Reconciled::default();
     if !stale.is_empty() {
-        tracing::info!(jobs = stale.len(), "reconciling interrupted training job submissions");
+        tracing::info!(
+            jobs = stale.len(),
+            "reconciling interrupted training job submissions"
+        );
     }
     for job in stale {
         let provider = match credentials::connect(

@@ -197,10 +197,13 @@ pub fn spawn_poller(
     settings: TrainingSettings,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(settings.poll_interval.max(Duration::from_secs(1)));
+        let mut interval =
+            tokio::time::interval(settings.poll_interval.max(Duration::from_secs(1)));
         loop {
             interval.tick().await;
-            if let Err(err) = super::reconcile::reconcile_submissions(&db, &secrets, &settings).await {
+            if let Err(err) =
+                super::reconcile::reconcile_submissions(&db, &secrets, &settings).await
+            {
                 tracing::warn!(error = %err.message(), "cannot reconcile interrupted submissions");
             }
             if let Err(err) = refresh_all(&db, &secrets, &settings).await {

@@ -121,3 +121,33 @@ async fn large_pages_repeated_under_aliases_are_refused() {
     assert_eq!(reply.code(), "BAD_USER_INPUT");
     assert!(reply.message().contains("complex"), "{}", reply.message());
 }
+
+#[tokio::test]
+async fn a_file_marker_written_by_hand_is_refused_instead_of_crashing() {
+    let app = TestApp::spawn().await;
+    let base = app.serve(crate::harness::http_options()).await;
+    let upload = "mutation($f: Upload!) { importTrainingBlocks(file: $f) { blocks } }";
+    let forged = [
+        json!({ "query": upload, "variables": { "f": "#__graphql_file__:0" } }),
+        json!({ "query": upload, "variables": { "f": "#__graphql_file__:x" } }),
+        json!({ "query": "mutation { importTrainingBlocks(file: \"#__graphql_file__:0\") { blocks } }" }),
+    ];
+    for body in forged {
+        let response = reqwest::Client::new()
+            .post(format!("{base}/graphql"))
+            .bearer_auth(&app.admin)
+            .json(&body)
+            .send()
+            .await
+            .expect("the server answers");
+        let reply: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(
+            reply["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body}"
+        );
+    }
+    let health = reqwest::get(format!("{base}/healthz"))
+        .await
+        .expect("still up");
+    assert_eq!(health.status(), 200);
+}
