@@ -107,11 +107,8 @@ fn check_upload_markers(request: &Request) -> Result<(), String> {
         );
     }
     let files = request.uploads.len();
-    let variables = request.variables.iter().map(|(_, value)| value);
-    if variables
-        .into_iter()
-        .all(|value| markers_point_at_files(value, files))
-    {
+    let mut variables = request.variables.values();
+    if variables.all(|value| markers_point_at_files(value, files)) {
         return Ok(());
     }
     Err("a variable refers to an uploaded file that this request does not carry; send files as a multipart request".to_owned())
