@@ -11,6 +11,9 @@ use axum::response::{IntoResponse, Response};
 use crate::auth;
 use crate::state::Shared;
 
+/// Most of a failed request's body read before answering (OpenAI's file size limit).
+const MAX_DRAINED_BYTES: usize = 512 * 1024 * 1024;
+
 /// Admin routes are neither counted, delayed nor failed.
 pub const ADMIN_PREFIX: &str = "/_emulator";
 
@@ -33,7 +36,12 @@ pub async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Nex
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
     let response = match shared.faults.take(&method, &path) {
-        Some(fault) => fault.into_response(),
+        Some(fault) => {
+            // Read the whole request first, as a real server does before it answers: a reply
+            // sent while the client still uploads reaches it as a broken connection instead.
+            let _ = axum::body::to_bytes(request.into_body(), MAX_DRAINED_BYTES).await;
+            fault.into_response()
+        }
         None => next.run(request).await,
     };
     let status = response.status().as_u16();

@@ -2,6 +2,7 @@
 
 pub mod dataset;
 pub mod graphql;
+pub mod prepare;
 pub mod preview;
 pub mod preview_types;
 pub mod reconcile;

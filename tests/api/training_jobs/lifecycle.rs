@@ -2,9 +2,10 @@
 //! and concurrent submissions.
 
 use serde_json::json;
+use tuner::training_jobs::prepare::prepare;
 use tuner::training_jobs::reconcile::reconcile_submissions;
 use tuner::training_jobs::request::JobRequest;
-use tuner::training_jobs::submit::{prepare, Services};
+use tuner::training_jobs::submit::Services;
 use uuid::Uuid;
 
 use super::Fixture;
