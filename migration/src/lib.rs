@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_foundation;
 mod m20261121_000002_training_jobs;
+mod m20261121_000003_job_tracking;
 mod util;
 
 /// Every migration tuner knows, oldest first.
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261121_000002_training_jobs::Migration),
+            Box::new(m20261121_000003_job_tracking::Migration),
         ]
     }
 }

@@ -9,4 +9,7 @@ pub mod provider_credential;
 pub mod training_block;
 pub mod training_job;
 pub mod training_job_block;
+pub mod training_job_checkpoint;
+pub mod training_job_event;
+pub mod webhook_delivery;
 pub mod workspace;

@@ -14,6 +14,9 @@ pub struct Model {
     pub api_key_ciphertext: String,
     pub api_key_last4: String,
     pub base_url: Option<String>,
+    /// Base64 of nonce + AES-256-GCM ciphertext of the webhook signing secret, if set.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub webhook_secret_ciphertext: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

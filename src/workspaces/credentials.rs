@@ -113,6 +113,7 @@ pub async fn set(
                 api_key_ciphertext: Set(ciphertext),
                 api_key_last4: Set(last4),
                 base_url: Set(base_url),
+                webhook_secret_ciphertext: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
             }
