@@ -7,11 +7,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::body::Body;
-use axum::extract::{Query, Request, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use futures_util::TryStreamExt;
 use sea_orm::DatabaseConnection;
@@ -32,6 +32,7 @@ use crate::schema::{self, AppSchema};
 use crate::secrets::SecretBox;
 use crate::training_jobs::TrainingSettings;
 use crate::transfer::export::{self, ExportQuery};
+use crate::webhooks::{self, Rejection};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -40,14 +41,20 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The database pool.
     pub db: DatabaseConnection,
+    /// The key that encrypts secrets at rest (webhook secrets among them).
+    pub secrets: SecretBox,
+    /// Training settings (refreshing a job a webhook announces).
+    pub training: TrainingSettings,
 }
 
 impl AppState {
     /// State serving from `db`, with the secrets key and training settings.
     pub fn new(db: DatabaseConnection, secrets: SecretBox, training: TrainingSettings) -> Self {
         Self {
-            schema: schema::build(db.clone(), secrets, training),
+            schema: schema::build(db.clone(), secrets.clone(), training.clone()),
             db,
+            secrets,
+            training,
         }
     }
 }
@@ -97,6 +104,10 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
     let mut router = Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/export/training-blocks", get(export_training_blocks))
+        .route(
+            "/webhooks/openai",
+            post(openai_webhook).layer(DefaultBodyLimit::max(webhooks::MAX_BODY_BYTES)),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
@@ -178,6 +189,45 @@ async fn export_training_blocks(
             ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
         }
         Err(err) => error_response(err),
+    }
+}
+
+/// `POST /webhooks/openai`: a Standard Webhooks delivery about a fine-tuning job. 200 with
+/// `{"status": "processed"|"duplicate"|"ignored"}`, 401 when unsigned, 400/413 when malformed.
+async fn openai_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let received = webhooks::Headers {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+    };
+    let outcome = webhooks::receive(
+        &state.db,
+        &state.secrets,
+        &state.training,
+        received,
+        &body,
+        chrono::Utc::now(),
+    )
+    .await;
+    match outcome {
+        Ok(outcome) => {
+            axum::Json(serde_json::json!({ "status": outcome.as_str() })).into_response()
+        }
+        Err(Rejection::Internal(err)) => error_response(err),
+        Err(refused) => {
+            let status =
+                StatusCode::from_u16(refused.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (
+                status,
+                axum::Json(serde_json::json!({ "error": refused.reason() })),
+            )
+                .into_response()
+        }
     }
 }
 

@@ -169,6 +169,11 @@ pub struct TrainingArgs {
     #[arg(long, env = "TUNER_TRAINING_PRICES", default_value = "")]
     pub training_prices: String,
 
+    /// Retirement dates of base models, `MODEL=YYYY-MM-DD,...`: models tuned from them are no
+    /// longer listed in `availableModels` from that day.
+    #[arg(long, env = "TUNER_MODEL_RETIREMENTS", default_value = crate::available_models::DEFAULT_RETIREMENTS)]
+    pub model_retirements: String,
+
     /// Seconds between two looks at the provider for each active job.
     #[arg(long, env = "TUNER_POLL_INTERVAL", default_value_t = 30)]
     pub poll_interval: u64,

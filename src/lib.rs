@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod available_models;
 pub mod cli;
 pub mod config;
 pub mod context;
@@ -23,4 +24,5 @@ pub mod training_blocks;
 pub mod training_jobs;
 pub mod transfer;
 pub mod validate;
+pub mod webhooks;
 pub mod workspaces;

@@ -8,6 +8,7 @@ use async_graphql::{
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
+use crate::available_models::graphql::AvailableModelQuery;
 use crate::credits::graphql::CreditQuery;
 use crate::custom_models::graphql::{CustomModelMutation, CustomModelQuery};
 use crate::global_rules::graphql::{GlobalRuleMutation, GlobalRuleQuery};
@@ -36,6 +37,7 @@ pub struct QueryRoot(
     TrainingJobQuery,
     CreditQuery,
     CredentialsQuery,
+    AvailableModelQuery,
 );
 
 /// All mutations.

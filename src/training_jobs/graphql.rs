@@ -113,4 +113,19 @@ impl TrainingJobMutation {
         let job = super::tracking::refresh(db, ctx.secrets()?, ctx.training()?, id).await?;
         Ok(TrainingJob(job))
     }
+
+    /// Cancels the job at the provider. Its blocks go back to NOT_TRAINED and their credits are
+    /// refunded (the job fee is not). CONFLICT when the job has already ended or is still
+    /// being submitted.
+    async fn cancel_training_job(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The job's id.")] id: ID,
+    ) -> async_graphql::Result<TrainingJob> {
+        let principal = ctx.principal(Role::Editor)?;
+        let id = ids::parse("id", &id)?;
+        let (db, secrets, settings) = (ctx.db()?, ctx.secrets()?, ctx.training()?);
+        let job = super::cancel::cancel(db, secrets, settings, principal.workspace_id, id).await?;
+        Ok(TrainingJob(job))
+    }
 }

@@ -1,6 +1,10 @@
 //! Training jobs: previewing, submitting and following fine-tuning jobs on a provider.
 
+pub mod backoff;
+pub mod cancel;
 pub mod dataset;
+pub mod event_types;
+pub mod events;
 pub mod graphql;
 pub mod prepare;
 pub mod preview;

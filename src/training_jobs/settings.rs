@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::available_models::{Retirements, DEFAULT_RETIREMENTS};
 use crate::config::{BillingMode, TrainingArgs};
 use crate::datasets::prices::{parse_price_overrides, PriceTable};
 use crate::provider::ProviderSettings;
@@ -23,6 +24,8 @@ pub struct TrainingSettings {
     pub poll_interval: Duration,
     /// How long a job may stay SUBMITTING before the reconciler takes it over.
     pub submission_grace: Duration,
+    /// When base models retire.
+    pub retirements: Retirements,
 }
 
 impl Default for TrainingSettings {
@@ -35,6 +38,7 @@ impl Default for TrainingSettings {
             provider: ProviderSettings::default(),
             poll_interval: Duration::from_secs(30),
             submission_grace: Duration::from_secs(600),
+            retirements: Retirements::parse(DEFAULT_RETIREMENTS).unwrap_or_default(),
         }
     }
 }
@@ -56,6 +60,8 @@ impl TrainingSettings {
                 ..ProviderSettings::default()
             },
             poll_interval: Duration::from_secs(args.poll_interval.max(1)),
+            retirements: Retirements::parse(&args.model_retirements)
+                .map_err(|err| anyhow::anyhow!("--model-retirements: {err}"))?,
             ..Self::default()
         })
     }

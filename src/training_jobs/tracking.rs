@@ -1,6 +1,8 @@
-//! Following jobs at the provider: status changes, the fine-tuned model, and settling a job
-//! that ended (a failed or cancelled job gives its blocks back and refunds their credits).
+//! Following jobs at the provider: status changes, the fine-tuned model, events and checkpoints
+//! (see [`super::events`]), settling a job that ended (a failed or cancelled job gives its blocks
+//! back and refunds their credits), and the poller that does it for every active job.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -11,13 +13,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::TrainingSettings;
+use super::backoff::Backoff;
+use super::{events, TrainingSettings};
 use crate::entities::credit_ledger::LedgerReason;
 use crate::entities::custom_model::{self, ModelStatus};
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::entities::training_job::{self, JobStatus};
 use crate::error::{Error, Result};
-use crate::provider::{ProviderJob, ProviderJobStatus};
+use crate::provider::{FineTuningProvider, ProviderJob, ProviderJobStatus};
 use crate::secrets::SecretBox;
 use crate::workspaces::credentials;
 use crate::{credits, db, workspaces};
@@ -126,7 +129,8 @@ async fn give_blocks_back(
     Ok(())
 }
 
-/// Asks the provider about one submitted, active job and stores what changed.
+/// Asks the provider about one submitted, active job and stores what changed, with the job's
+/// new events and checkpoints.
 pub async fn refresh(
     db: &DatabaseConnection,
     secrets: &SecretBox,
@@ -156,37 +160,78 @@ pub async fn refresh(
         .get_job(&provider_job_id)
         .await
         .map_err(|err| Error::Provider(err.message()))?;
+    record(db, settings, provider.as_ref(), job, &remote).await
+}
+
+/// Fetches the job's new events and checkpoints, then stores them and `remote` (what the
+/// provider just said of the job) in one write transaction.
+pub async fn record(
+    db: &DatabaseConnection,
+    settings: &TrainingSettings,
+    provider: &dyn FineTuningProvider,
+    job: training_job::Model,
+    remote: &ProviderJob,
+) -> Result<training_job::Model> {
+    let fetched = events::fetch_new(db, provider, job.id, &remote.id, &remote.status).await?;
     let txn = db::begin_write(db).await?;
     workspaces::lock(&txn, job.workspace_id).await?;
-    let current = training_job::Entity::find_by_id(job_id)
+    let current = training_job::Entity::find_by_id(job.id)
         .one(&txn)
         .await?
         .unwrap_or(job);
-    if current.status.is_terminal() {
-        return Ok(current);
-    }
-    let job = apply(&txn, settings, current, &remote).await?;
+    events::store(&txn, current.id, &fetched).await?;
+    let job = if current.status.is_terminal() {
+        current
+    } else {
+        apply(&txn, settings, current, remote).await?
+    };
     txn.commit().await?;
     Ok(job)
 }
 
-/// Refreshes every submitted, active job once; returns how many were looked at.
+/// What one round of the poller did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    /// Jobs refreshed.
+    pub refreshed: usize,
+    /// Jobs whose refresh failed (they now wait, see [`Backoff`]).
+    pub failed: usize,
+    /// Jobs skipped because an earlier refresh failed.
+    pub skipped: usize,
+}
+
+/// Refreshes every submitted, active job that is not waiting after a failure, once.
 pub async fn refresh_all(
     db: &DatabaseConnection,
     secrets: &SecretBox,
     settings: &TrainingSettings,
-) -> Result<usize> {
+    backoff: &mut Backoff,
+) -> Result<Round> {
     let active: Vec<training_job::Model> = training_job::Entity::find()
         .filter(training_job::Column::Status.is_in(JobStatus::ACTIVE))
         .filter(training_job::Column::Status.ne(JobStatus::Submitting))
         .all(db)
         .await?;
+    backoff.retain(&active.iter().map(|job| job.id).collect::<HashSet<_>>());
+    let mut round = Round::default();
     for job in &active {
-        if let Err(err) = refresh(db, secrets, settings, job.id).await {
-            tracing::warn!(job = %job.id, error = %err.message(), "cannot refresh training job");
+        if !backoff.due(job.id) {
+            round.skipped += 1;
+            continue;
+        }
+        match refresh(db, secrets, settings, job.id).await {
+            Ok(_) => {
+                backoff.succeeded(job.id);
+                round.refreshed += 1;
+            }
+            Err(err) => {
+                tracing::warn!(job = %job.id, error = %err.message(), "cannot refresh training job");
+                backoff.failed(job.id, settings.poll_interval);
+                round.failed += 1;
+            }
         }
     }
-    Ok(active.len())
+    Ok(round)
 }
 
 /// Follows active jobs in the background, every `poll_interval`, until the process ends; also
@@ -199,6 +244,7 @@ pub fn spawn_poller(
     tokio::spawn(async move {
         let mut interval =
             tokio::time::interval(settings.poll_interval.max(Duration::from_secs(1)));
+        let mut backoff = Backoff::default();
         loop {
             interval.tick().await;
             if let Err(err) =
@@ -206,7 +252,7 @@ pub fn spawn_poller(
             {
                 tracing::warn!(error = %err.message(), "cannot reconcile interrupted submissions");
             }
-            if let Err(err) = refresh_all(&db, &secrets, &settings).await {
+            if let Err(err) = refresh_all(&db, &secrets, &settings, &mut backoff).await {
                 tracing::warn!(error = %err.message(), "cannot list active training jobs");
             }
         }

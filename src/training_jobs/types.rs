@@ -4,10 +4,12 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, QueryFilter};
 
+use super::event_types::{TrainingCheckpoint, TrainingJobEventConnection, TrainingMetrics};
 use super::request::{JobHyperparameters, JobRequest};
 use crate::context::ContextExt;
 use crate::custom_models::graphql::CustomModel;
 use crate::entities::training_job::{self, JobStatus};
+use crate::pagination::{PageArgs, PageRequest};
 use crate::training_blocks::types::TrainingBlock;
 use crate::{custom_models, ids, training_blocks};
 
@@ -217,6 +219,35 @@ impl TrainingJob {
     /// When the job ended.
     async fn finished_at(&self) -> Option<DateTime<Utc>> {
         self.0.finished_at
+    }
+    /// The job's event log as the provider reported it, oldest first, as a Relay connection.
+    #[graphql(complexity = "crate::pagination::page_complexity(first, None, child_complexity)")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (at most 500).", default = 50)] first: Option<i32>,
+        #[graphql(desc = "Return events after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<TrainingJobEventConnection> {
+        let args = PageArgs {
+            first,
+            after,
+            ..PageArgs::default()
+        };
+        let page = super::events::page(ctx.db()?, self.0.id, &PageRequest::parse(&args)?).await?;
+        Ok(TrainingJobEventConnection::new(page, self.0.id))
+    }
+    /// The loss curve: the figures of each metrics event that names its step, by step.
+    async fn metrics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingMetrics>> {
+        let rows = super::events::metrics(ctx.db()?, self.0.id).await?;
+        Ok(rows.iter().map(TrainingMetrics::from).collect())
+    }
+    /// The intermediate models saved during training, by step.
+    async fn checkpoints(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<TrainingCheckpoint>> {
+        let rows = super::events::checkpoints(ctx.db()?, self.0.id).await?;
+        Ok(rows.into_iter().map(TrainingCheckpoint::from).collect())
     }
     /// The blocks the job sent, by block id.
     async fn blocks(

@@ -13,7 +13,7 @@ use crate::entities::provider_credential;
 use crate::error::{Error, Result};
 use crate::provider::{self, Credentials, FineTuningProvider, ProviderSettings};
 use crate::secrets::SecretBox;
-use crate::{ids, validate};
+use crate::{ids, validate, webhooks};
 
 /// Longest API key accepted, in characters.
 const MAX_KEY_CHARS: usize = 1_024;
@@ -25,6 +25,8 @@ pub struct NewCredentials<'a> {
     pub provider: &'a str,
     pub api_key: &'a str,
     pub base_url: Option<&'a str>,
+    /// The webhook signing secret (`whsec_...`); `None` keeps the current one.
+    pub webhook_secret: Option<&'a str>,
 }
 
 fn check_provider(provider: &str) -> Result<String> {
@@ -75,6 +77,18 @@ fn check_base_url(provider: &str, base_url: Option<&str>) -> Result<Option<Strin
     Ok(Some(url.trim_end_matches('/').to_owned()))
 }
 
+fn check_webhook_secret(secret: &str) -> Result<String> {
+    let secret = validate::required_trimmed("webhookSecret", secret)?;
+    validate::max_chars("webhookSecret", &secret, MAX_KEY_CHARS)?;
+    if webhooks::signature::decode_secret(&secret).is_none() {
+        return Err(Error::bad_input(
+            "webhookSecret",
+            "webhookSecret must be the provider's signing secret: `whsec_` followed by base64",
+        ));
+    }
+    Ok(secret)
+}
+
 /// Sets (or replaces) the workspace's credentials for a provider.
 pub async fn set(
     db: &DatabaseConnection,
@@ -94,6 +108,10 @@ pub async fn set(
         .rev()
         .collect();
     let ciphertext = secrets.encrypt(&key)?;
+    let webhook_secret = match new.webhook_secret {
+        Some(secret) => Some(secrets.encrypt(&check_webhook_secret(secret)?)?),
+        None => None,
+    };
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
     let row = match find(&txn, workspace_id, &provider).await? {
@@ -102,6 +120,9 @@ pub async fn set(
             row.api_key_ciphertext = Set(ciphertext);
             row.api_key_last4 = Set(last4);
             row.base_url = Set(base_url);
+            if webhook_secret.is_some() {
+                row.webhook_secret_ciphertext = Set(webhook_secret);
+            }
             row.updated_at = Set(now);
             row.update(&txn).await?
         }
@@ -113,7 +134,7 @@ pub async fn set(
                 api_key_ciphertext: Set(ciphertext),
                 api_key_last4: Set(last4),
                 base_url: Set(base_url),
-                webhook_secret_ciphertext: Set(None),
+                webhook_secret_ciphertext: Set(webhook_secret),
                 created_at: Set(now),
                 updated_at: Set(now),
             }

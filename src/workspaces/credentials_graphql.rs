@@ -17,6 +17,8 @@ pub struct ProviderCredentials {
     api_key_last4: String,
     /// The API base URL; null for the provider's default.
     base_url: Option<String>,
+    /// Whether a webhook signing secret is set (the secret itself is never shown).
+    webhook_secret_set: bool,
     /// When the credentials were last set.
     updated_at: DateTime<Utc>,
 }
@@ -27,6 +29,7 @@ impl From<provider_credential::Model> for ProviderCredentials {
             provider: row.provider,
             api_key_last4: row.api_key_last4,
             base_url: row.base_url,
+            webhook_secret_set: row.webhook_secret_ciphertext.is_some(),
             updated_at: row.updated_at,
         }
     }
@@ -66,8 +69,8 @@ pub struct CredentialsMutation;
 
 #[Object]
 impl CredentialsMutation {
-    /// Sets the workspace's API key (and optionally base URL) for a provider, replacing any
-    /// earlier one. The key is stored encrypted and never shown again. ADMIN only.
+    /// Sets the workspace's API key (and optionally base URL and webhook secret) for a provider,
+    /// replacing any earlier one. Secrets are stored encrypted and never shown again. ADMIN only.
     async fn set_provider_credentials(
         &self,
         ctx: &Context<'_>,
@@ -81,12 +84,18 @@ impl CredentialsMutation {
                           `https://NAME.openai.azure.com/openai/v1` (required for `azure-openai`)."
         )]
         base_url: Option<String>,
+        #[graphql(
+            desc = "The webhook signing secret (`whsec_...`) that verifies the provider's webhooks at \
+                    `POST /webhooks/openai`; omitted keeps the current one."
+        )]
+        webhook_secret: Option<String>,
     ) -> async_graphql::Result<ProviderCredentials> {
         let principal = ctx.principal(Role::Admin)?;
         let new = NewCredentials {
             provider: &provider,
             api_key: &api_key,
             base_url: base_url.as_deref(),
+            webhook_secret: webhook_secret.as_deref(),
         };
         let row = credentials::set(ctx.db()?, ctx.secrets()?, principal.workspace_id, new).await?;
         Ok(row.into())

@@ -1,6 +1,7 @@
 //! tuner's integration tests: one binary, one module per area, all on the `TestApp` harness.
 
 mod auth;
+mod available_models;
 mod cli;
 mod custom_models;
 mod global_rules;
@@ -12,3 +13,4 @@ mod smoke;
 mod training_blocks;
 mod training_jobs;
 mod transfer;
+mod webhooks;

@@ -5,6 +5,7 @@ mod credentials;
 mod lifecycle;
 mod preview;
 mod run;
+mod tracking;
 
 use serde_json::{json, Value};
 use tuner_emulator::{ClockMode, Emulator, EmulatorConfig};
@@ -15,7 +16,7 @@ use crate::harness::{Reply, TestApp};
 pub(super) const API_KEY: &str = "sk-test-emulator-1234";
 
 /// A tuner with an emulated provider, credentials set, credits granted and one model.
-pub(super) struct Fixture {
+pub(crate) struct Fixture {
     pub app: TestApp,
     pub emulator: Emulator,
     pub model_id: String,

@@ -1,0 +1,78 @@
+//! GraphQL API for bot platforms: `availableModels`.
+
+use async_graphql::{Context, Object, ID};
+use chrono::{DateTime, Utc};
+
+use super::AvailableModel as Available;
+use crate::auth::Role;
+use crate::context::ContextExt;
+
+/// A custom model ready to use, with the system prompt to use it with.
+pub struct AvailableModel(Available);
+
+/// A custom model ready to use, with the system prompt to use it with.
+#[Object]
+impl AvailableModel {
+    /// The custom model's id.
+    async fn id(&self) -> ID {
+        ID(self.0.model.id.to_string())
+    }
+    /// The custom model's name.
+    async fn name(&self) -> &str {
+        &self.0.model.name
+    }
+    /// What the model is for.
+    async fn description(&self) -> Option<&str> {
+        self.0.model.description.as_deref()
+    }
+    /// The model name to call the provider with, such as `ft:gpt-4o-mini-2024-07-18:org::abc`.
+    async fn provider_model(&self) -> &str {
+        &self.0.provider_model
+    }
+    /// The system prompt to send with every conversation: the global rules the model was
+    /// trained with. Null when it was trained without rules.
+    async fn system_prompt(&self) -> Option<&str> {
+        self.0.system_prompt.as_deref()
+    }
+    /// The base model it was tuned from.
+    async fn base_model(&self) -> &str {
+        &self.0.model.base_model
+    }
+    /// The provider serving it, such as `openai`.
+    async fn provider(&self) -> &str {
+        &self.0.model.provider
+    }
+    /// When its latest training job finished.
+    async fn trained_at(&self) -> Option<DateTime<Utc>> {
+        self.0.trained_at
+    }
+    /// True when the global rules changed after that training: the model learned different
+    /// rules than the workspace has now.
+    async fn rules_changed_since_training(&self) -> bool {
+        self.0.rules_changed_since_training
+    }
+    /// When the provider retires the base model (and the models tuned from it), if announced.
+    async fn retires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.retires_at
+    }
+}
+
+/// Queries for bot platforms. READER and up.
+#[derive(Default)]
+pub struct AvailableModelQuery;
+
+#[Object]
+impl AvailableModelQuery {
+    /// The workspace's READY custom models that have not retired, with the system prompt each
+    /// must be used with.
+    async fn available_models(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<AvailableModel>> {
+        let principal = ctx.principal(Role::Reader)?;
+        let retirements = &ctx.training()?.retirements;
+        let models =
+            super::list(ctx.db()?, retirements, principal.workspace_id, Utc::now()).await?;
+        Ok(models.into_iter().map(AvailableModel).collect())
+    }
+}
