@@ -34,6 +34,8 @@ use crate::training_jobs::TrainingSettings;
 use crate::transfer::export::{self, ExportQuery};
 use crate::webhooks::{self, Rejection};
 
+mod websocket;
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -102,7 +104,7 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
             options.request_timeout,
         ));
     let mut router = Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql", get(graphql_get).post(graphql))
         .route("/export/training-blocks", get(export_training_blocks))
         .route(
             "/webhooks/openai",
@@ -248,10 +250,20 @@ fn error_response(err: Error) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// `GET /graphql`: subscriptions over WebSocket when the request is an upgrade, else GraphiQL.
+async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
+    if websocket::is_upgrade(&request) {
+        websocket::upgrade(state, request).await
+    } else {
+        graphiql().await.into_response()
+    }
+}
+
 async fn graphiql() -> Html<String> {
     Html(
         GraphiQLSource::build()
             .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
             .title("tuner GraphiQL")
             .finish(),
     )

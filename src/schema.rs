@@ -3,7 +3,7 @@
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{
-    EmptySubscription, MergedObject, Request, Response, Schema, SchemaBuilder, Value,
+    Data, MergedObject, MergedSubscription, Request, Response, Schema, SchemaBuilder, Value,
 };
 use sea_orm::DatabaseConnection;
 
@@ -16,6 +16,7 @@ use crate::secrets::SecretBox;
 use crate::training_blocks::graphql::{TrainingBlockMutation, TrainingBlockQuery};
 use crate::training_blocks::loader::ExchangeLoader;
 use crate::training_jobs::graphql::{TrainingJobMutation, TrainingJobQuery};
+use crate::training_jobs::subscription::TrainingJobSubscription;
 use crate::training_jobs::TrainingSettings;
 use crate::transfer::graphql::TransferMutation;
 use crate::workspaces::credentials_graphql::{CredentialsMutation, CredentialsQuery};
@@ -52,14 +53,18 @@ pub struct MutationRoot(
     CredentialsMutation,
 );
 
-/// tuner's GraphQL schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+/// All subscriptions.
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(TrainingJobSubscription);
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+/// tuner's GraphQL schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
@@ -70,6 +75,18 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
 /// The schema, serving from `db`, with the secrets key and training settings.
 pub fn build(db: DatabaseConnection, secrets: SecretBox, training: TrainingSettings) -> AppSchema {
     builder().data(db).data(secrets).data(training).finish()
+}
+
+/// The data of one WebSocket connection (its subscriptions run as this caller): the caller and
+/// a loader, like [`execute`] gives each request.
+pub fn connection_data(db: &DatabaseConnection, auth: Auth) -> Data {
+    let mut data = Data::default();
+    data.insert(auth);
+    data.insert(DataLoader::new(
+        ExchangeLoader::new(db.clone()),
+        tokio::spawn,
+    ));
+    data
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.

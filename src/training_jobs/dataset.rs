@@ -102,8 +102,19 @@ impl DatasetBuilder {
     }
 }
 
-/// Fails with `BAD_USER_INPUT` naming the dataset's problems when it has errors.
-pub fn require_no_errors(report: &DatasetReport) -> Result<()> {
+/// Fails with `BAD_USER_INPUT` naming the dataset's problems when it has errors or is larger
+/// than `max_file_bytes`, the most a provider accepts.
+pub fn require_no_errors(report: &DatasetReport, max_file_bytes: u64) -> Result<()> {
+    if report.file_bytes > max_file_bytes {
+        return Err(Error::bad_input(
+            "tag",
+            format!(
+                "the training file would be {} MB; providers accept at most {} MB, so train the blocks in parts (input.tag selects a part)",
+                report.file_bytes.div_ceil(1_000_000),
+                max_file_bytes / 1_000_000
+            ),
+        ));
+    }
     if !report.has_errors() {
         return Ok(());
     }
@@ -114,6 +125,9 @@ pub fn require_no_errors(report: &DatasetReport) -> Result<()> {
         .collect();
     Err(Error::bad_input(
         "modelId",
-        format!("the training data has problems; fix them and run again (trainingPreview lists them): {}", problems.join("; ")),
+        format!(
+            "the training data has problems; fix them and run again (trainingPreview lists them): {}",
+            problems.join("; ")
+        ),
     ))
 }

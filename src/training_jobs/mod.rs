@@ -13,8 +13,10 @@ pub mod reconcile;
 pub mod request;
 pub mod settings;
 pub mod submit;
+pub mod subscription;
 pub mod tracking;
 pub mod types;
+pub mod watch;
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,

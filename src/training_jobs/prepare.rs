@@ -71,7 +71,7 @@ pub async fn prepare(
             format!("there are no NOT_TRAINED blocks{which} to train"),
         ));
     }
-    dataset::require_no_errors(&report)?;
+    dataset::require_no_errors(&report, svc.settings.max_file_bytes)?;
     let charge = svc.settings.charge(report.examples as u64);
     check_balance(&txn, svc.settings, workspace_id, charge).await?;
     let mut job: training_job::ActiveModel = job.into();

@@ -55,7 +55,14 @@ pub async fn reconcile_submissions(
         {
             Ok(provider) => provider,
             Err(err) => {
-                fail_unsubmitted(db, job.id, "submission_interrupted", &err.message()).await?;
+                fail_unsubmitted(
+                    db,
+                    settings,
+                    job.id,
+                    "submission_interrupted",
+                    &err.message(),
+                )
+                .await?;
                 outcome.failed += 1;
                 continue;
             }
@@ -75,7 +82,7 @@ pub async fn reconcile_submissions(
             }
             Ok(None) => {
                 let message = "the submission was interrupted before the provider created the job; run the job again";
-                fail_unsubmitted(db, job.id, "submission_interrupted", message).await?;
+                fail_unsubmitted(db, settings, job.id, "submission_interrupted", message).await?;
                 outcome.failed += 1;
             }
         }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::available_models::{Retirements, DEFAULT_RETIREMENTS};
+use crate::changes::ChangeBus;
 use crate::config::{BillingMode, TrainingArgs};
 use crate::datasets::prices::{parse_price_overrides, PriceTable};
 use crate::provider::ProviderSettings;
@@ -10,6 +11,9 @@ use crate::provider::ProviderSettings;
 /// How training jobs are charged, priced, submitted and followed.
 #[derive(Clone, Debug)]
 pub struct TrainingSettings {
+    /// Where job changes are announced. It travels with the settings so that everything one
+    /// process builds from them (schema, poller, webhook handler) shares the same bus.
+    pub changes: ChangeBus,
     /// Whether a short balance refuses a job.
     pub billing_mode: BillingMode,
     /// Platform fee per job, in credits.
@@ -26,11 +30,14 @@ pub struct TrainingSettings {
     pub submission_grace: Duration,
     /// When base models retire.
     pub retirements: Retirements,
+    /// Largest training file a provider accepts (OpenAI: 512 MB).
+    pub max_file_bytes: u64,
 }
 
 impl Default for TrainingSettings {
     fn default() -> Self {
         Self {
+            changes: ChangeBus::default(),
             billing_mode: BillingMode::Enforce,
             job_fee_credits: 100,
             block_credits: 1,
@@ -39,6 +46,7 @@ impl Default for TrainingSettings {
             poll_interval: Duration::from_secs(30),
             submission_grace: Duration::from_secs(600),
             retirements: Retirements::parse(DEFAULT_RETIREMENTS).unwrap_or_default(),
+            max_file_bytes: 512 * 1024 * 1024,
         }
     }
 }

@@ -59,6 +59,7 @@ pub async fn run(
     )
     .await?;
     let (job, file) = prepare(svc, workspace_id, model_id, &request).await?;
+    svc.settings.changes.job_changed(&job);
     submit(svc, provider.as_ref(), job, file).await
 }
 
@@ -72,7 +73,7 @@ async fn submit(
     let filename = format!("tuner-{}.jsonl", job.id);
     let uploaded = match provider.upload_training_file(file.path(), &filename).await {
         Ok(uploaded) => uploaded,
-        Err(err) => return fail_submission(svc.db, job.id, &err).await,
+        Err(err) => return fail_submission(svc.db, svc.settings, job.id, &err).await,
     };
     let mut stored: training_job::ActiveModel = job.clone().into();
     stored.provider_file_id = Set(Some(uploaded.id.clone()));
@@ -92,9 +93,9 @@ async fn submit(
         // The request may have reached the provider before the connection failed.
         Err(err) if err.is_transient() => match find_by_metadata(provider, job.id).await {
             Ok(Some(found)) => found,
-            _ => return fail_submission(svc.db, job.id, &err).await,
+            _ => return fail_submission(svc.db, svc.settings, job.id, &err).await,
         },
-        Err(err) => return fail_submission(svc.db, job.id, &err).await,
+        Err(err) => return fail_submission(svc.db, svc.settings, job.id, &err).await,
     };
     complete_submission(svc.db, svc.settings, job.id, &created).await
 }
@@ -114,6 +115,7 @@ pub async fn find_by_metadata(
 /// were never changed and nothing was charged.
 pub async fn fail_submission(
     db: &DatabaseConnection,
+    settings: &TrainingSettings,
     job_id: Uuid,
     err: &ProviderError,
 ) -> Result<training_job::Model> {
@@ -124,18 +126,19 @@ pub async fn fail_submission(
         ProviderError::Unauthorized { .. } => "unauthorized".to_owned(),
         _ => "provider_error".to_owned(),
     };
-    fail_unsubmitted(db, job_id, &code, &err.message()).await
+    fail_unsubmitted(db, settings, job_id, &code, &err.message()).await
 }
 
 /// Marks a job still SUBMITTING as FAILED with this reason.
 pub async fn fail_unsubmitted(
     db: &DatabaseConnection,
+    settings: &TrainingSettings,
     job_id: Uuid,
     code: &str,
     message: &str,
 ) -> Result<training_job::Model> {
     let now = Utc::now();
-    training_job::Entity::update_many()
+    let failed = training_job::Entity::update_many()
         .col_expr(training_job::Column::Status, Expr::value(JobStatus::Failed))
         .col_expr(training_job::Column::ErrorCode, Expr::value(code))
         .col_expr(training_job::Column::ErrorMessage, Expr::value(message))
@@ -145,10 +148,14 @@ pub async fn fail_unsubmitted(
         .filter(training_job::Column::Status.eq(JobStatus::Submitting))
         .exec(db)
         .await?;
-    training_job::Entity::find_by_id(job_id)
+    let job = training_job::Entity::find_by_id(job_id)
         .one(db)
         .await?
-        .ok_or_else(|| Error::not_found("training job", job_id))
+        .ok_or_else(|| Error::not_found("training job", job_id))?;
+    if failed.rows_affected > 0 {
+        settings.changes.job_changed(&job);
+    }
+    Ok(job)
 }
 
 /// Step 3: marks the job's blocks TRAINED, moves job and model on, and charges the workspace,
@@ -209,6 +216,7 @@ pub async fn complete_submission(
     let submitted = submitted.update(&txn).await?;
     let job = tracking::apply(&txn, settings, submitted, remote).await?;
     txn.commit().await?;
+    settings.changes.job_changed(&job);
     Ok(job)
 }
 

@@ -186,6 +186,7 @@ pub async fn record(
         apply(&txn, settings, current, remote).await?
     };
     txn.commit().await?;
+    settings.changes.job_changed(&job);
     Ok(job)
 }
 

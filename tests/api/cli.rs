@@ -69,7 +69,7 @@ impl Server {
     /// The token the banner printed; the banner is written before the server listens, so it
     /// is only a matter of the reader thread catching up.
     fn printed_secret(&self) -> Option<String> {
-        for _ in 0..100 {
+        for _ in 0..600 {
             if let Some(secret) = secret_in(&self.stdout.lock().expect("lock")) {
                 return Some(secret);
             }

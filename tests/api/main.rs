@@ -10,6 +10,7 @@ mod isolation;
 mod pagination;
 mod schema;
 mod smoke;
+mod subscriptions;
 mod training_blocks;
 mod training_jobs;
 mod transfer;

@@ -266,3 +266,17 @@ async fn running_with_no_untrained_blocks_says_so() {
         reply.message()
     );
 }
+
+#[tokio::test]
+async fn a_training_file_larger_than_the_provider_accepts_is_refused() {
+    let mut app = crate::harness::TestApp::spawn().await;
+    app.training.max_file_bytes = 1_000;
+    app.schema = tuner::schema::build(app.db.clone(), app.secrets.clone(), app.training.clone());
+    let fixture = Fixture::with_app(app, 1_000).await;
+    let ids = fixture.blocks(10, None).await;
+    let reply = fixture.run(json!({})).await;
+    assert_eq!(reply.code(), "BAD_USER_INPUT");
+    assert!(reply.message().contains("at most"), "{}", reply.message());
+    assert_eq!(fixture.emulator.requests("POST", "/v1/files"), 0);
+    nothing_changed(&fixture, &ids, 1_000).await;
+}

@@ -1,0 +1,69 @@
+//! GraphQL subscriptions over WebSocket on `GET /graphql` (sub-protocols `graphql-transport-ws`
+//! and the older `graphql-ws`). The caller's token comes from the `connection_init` payload
+//! (`{"authorization": "Bearer ..."}`), or else from the upgrade request's `Authorization` header.
+
+use async_graphql::Data;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use sea_orm::DatabaseConnection;
+
+use super::AppState;
+use crate::{auth, schema};
+
+/// Whether the request asks to switch to WebSocket.
+pub fn is_upgrade(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("websocket"))
+}
+
+/// Accepts the WebSocket and serves the schema's subscriptions on it.
+pub async fn upgrade(state: AppState, request: Request) -> Response {
+    let (mut parts, _body) = request.into_parts();
+    let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &state).await {
+        Ok(protocol) => protocol,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let header_token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(token_of);
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
+                .on_connection_init(move |payload| connection_init(state.db, payload, header_token))
+                .serve()
+        })
+}
+
+/// The token of an `Authorization` value; an unusable value still counts as a (bad) token.
+fn token_of(value: &str) -> String {
+    auth::bearer_token(value).unwrap_or("malformed").to_owned()
+}
+
+/// Authenticates the connection: every subscription on it runs as this caller. A missing or
+/// invalid token is not refused here: each subscription then fails with UNAUTHENTICATED.
+async fn connection_init(
+    db: DatabaseConnection,
+    payload: serde_json::Value,
+    header_token: Option<String>,
+) -> async_graphql::Result<Data> {
+    let from_payload = ["authorization", "Authorization"]
+        .iter()
+        .find_map(|key| payload.get(key).and_then(|v| v.as_str()))
+        .map(token_of);
+    let token = from_payload.or(header_token);
+    let auth = auth::authenticate(&db, token.as_deref()).await?;
+    Ok(schema::connection_data(&db, auth))
+}

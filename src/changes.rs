@@ -1,0 +1,107 @@
+//! The change bus: an in-process broadcast of "this training job changed" notices (ids only;
+//! listeners re-read the rows). Services publish after each commit that changes a job; the
+//! `trainingJobUpdates` subscription listens. Any other source of notices (such as Postgres
+//! LISTEN/NOTIFY relaying other replicas' changes) feeds the same bus through [`ChangeBus::publish`].
+
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+/// Notices kept for a slow listener before it lags (and then re-reads the latest state).
+pub const CAPACITY: usize = 1024;
+
+/// A training job changed (status, events, ...): ids only, the rows are re-read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobChanged {
+    /// The job's workspace.
+    pub workspace_id: Uuid,
+    /// The job.
+    pub job_id: Uuid,
+    /// The custom model the job trains.
+    pub model_id: Uuid,
+}
+
+/// A cloneable handle on one broadcast channel of [`JobChanged`] notices; clones share it.
+#[derive(Clone)]
+pub struct ChangeBus {
+    sender: broadcast::Sender<JobChanged>,
+}
+
+impl ChangeBus {
+    /// A new bus keeping up to `capacity` notices per listener.
+    pub fn new(capacity: usize) -> Self {
+        let (sender, _) = broadcast::channel(capacity.max(1));
+        Self { sender }
+    }
+
+    /// Announces a change to every current listener; nobody listening is fine.
+    pub fn publish(&self, notice: JobChanged) {
+        // `send` fails only when there is no listener, which is no error here.
+        let _ = self.sender.send(notice);
+    }
+
+    /// Announces that `job` changed.
+    pub fn job_changed(&self, job: &crate::entities::training_job::Model) {
+        self.publish(JobChanged {
+            workspace_id: job.workspace_id,
+            job_id: job.id,
+            model_id: job.model_id,
+        });
+    }
+
+    /// A new listener: it receives the notices published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<JobChanged> {
+        self.sender.subscribe()
+    }
+}
+
+impl Default for ChangeBus {
+    fn default() -> Self {
+        Self::new(CAPACITY)
+    }
+}
+
+impl std::fmt::Debug for ChangeBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeBus")
+            .field("listeners", &self.sender.receiver_count())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn listeners_receive_what_is_published_after_they_subscribe() {
+        let bus = ChangeBus::new(4);
+        let notice = JobChanged {
+            workspace_id: Uuid::now_v7(),
+            job_id: Uuid::now_v7(),
+            model_id: Uuid::now_v7(),
+        };
+        bus.publish(notice);
+        let mut listener = bus.clone().subscribe();
+        bus.publish(notice);
+        assert_eq!(listener.recv().await.ok(), Some(notice));
+        assert!(listener.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_slow_listener_lags_instead_of_growing() {
+        let bus = ChangeBus::new(2);
+        let mut listener = bus.subscribe();
+        let notice = JobChanged {
+            workspace_id: Uuid::nil(),
+            job_id: Uuid::nil(),
+            model_id: Uuid::nil(),
+        };
+        for _ in 0..5 {
+            bus.publish(notice);
+        }
+        assert!(matches!(
+            listener.recv().await,
+            Err(broadcast::error::RecvError::Lagged(3))
+        ));
+    }
+}
