@@ -7,13 +7,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use futures_util::TryStreamExt;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -27,13 +25,12 @@ use tracing::Level;
 
 use crate::auth;
 use crate::config::ServeArgs;
-use crate::error::Error;
 use crate::schema::{self, AppSchema};
 use crate::secrets::SecretBox;
 use crate::training_jobs::TrainingSettings;
-use crate::transfer::export::{self, ExportQuery};
-use crate::webhooks::{self, Rejection};
+use crate::webhooks;
 
+mod endpoints;
 mod websocket;
 
 /// What every handler shares.
@@ -105,10 +102,13 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
         ));
     let mut router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql))
-        .route("/export/training-blocks", get(export_training_blocks))
+        .route(
+            "/export/training-blocks",
+            get(endpoints::export_training_blocks),
+        )
         .route(
             "/webhooks/openai",
-            post(openai_webhook).layer(DefaultBodyLimit::max(webhooks::MAX_BODY_BYTES)),
+            post(endpoints::openai_webhook).layer(DefaultBodyLimit::max(webhooks::MAX_BODY_BYTES)),
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -152,10 +152,7 @@ async fn graphql(
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| auth::bearer_token(v).unwrap_or("malformed"));
+    let token = bearer(&headers);
     let request = request.into_inner();
     let auth = match auth::authenticate(&state.db, token).await {
         Ok(auth) => auth,
@@ -171,83 +168,17 @@ async fn graphql(
         .into()
 }
 
-/// `GET /export/training-blocks[?status=S&tag=T]`: the caller's training blocks as OpenAI chat
-/// JSONL, streamed a page at a time. EDITOR and up.
-async fn export_training_blocks(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<ExportQuery>,
-) -> Response {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| auth::bearer_token(v).unwrap_or("malformed"));
-    match export::export_for(&state.db, token, &query).await {
-        Ok(chunks) => {
-            let body = Body::from_stream(chunks.map_err(|err| {
-                tracing::error!(error = ?err, "export stopped");
-                std::io::Error::other("the export stopped on an internal error")
-            }));
-            ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
-        }
-        Err(err) => error_response(err),
-    }
-}
-
-/// `POST /webhooks/openai`: a Standard Webhooks delivery about a fine-tuning job. 200 with
-/// `{"status": "processed"|"duplicate"|"ignored"}`, 401 when unsigned, 400/413 when malformed.
-async fn openai_webhook(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let received = webhooks::Headers {
-        id: header("webhook-id"),
-        timestamp: header("webhook-timestamp"),
-        signature: header("webhook-signature"),
-    };
-    let outcome = webhooks::receive(
-        &state.db,
-        &state.secrets,
-        &state.training,
-        received,
-        &body,
-        chrono::Utc::now(),
+/// The token of an `Authorization` header; a header that is not `Bearer <token>` counts as an
+/// invalid token, not a missing one.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    Some(
+        value
+            .to_str()
+            .ok()
+            .and_then(auth::bearer_token)
+            .unwrap_or("malformed"),
     )
-    .await;
-    match outcome {
-        Ok(outcome) => {
-            axum::Json(serde_json::json!({ "status": outcome.as_str() })).into_response()
-        }
-        Err(Rejection::Internal(err)) => error_response(err),
-        Err(refused) => {
-            let status =
-                StatusCode::from_u16(refused.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-            (
-                status,
-                axum::Json(serde_json::json!({ "error": refused.reason() })),
-            )
-                .into_response()
-        }
-    }
-}
-
-/// A service error as an HTTP response: status from its code, `{"error": {code, message}}`.
-fn error_response(err: Error) -> Response {
-    let status = match err.code() {
-        "BAD_USER_INPUT" => StatusCode::BAD_REQUEST,
-        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
-        "FORBIDDEN" => StatusCode::FORBIDDEN,
-        "NOT_FOUND" => StatusCode::NOT_FOUND,
-        "CONFLICT" => StatusCode::CONFLICT,
-        _ => {
-            tracing::error!(error = ?err, "request failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
-    let body = serde_json::json!({ "error": { "code": err.code(), "message": err.message() } });
-    (status, axum::Json(body)).into_response()
 }
 
 /// `GET /graphql`: subscriptions over WebSocket when the request is an upgrade, else GraphiQL.

@@ -1,0 +1,87 @@
+//! HTTP endpoints beside GraphQL: the JSONL export and the provider's webhooks.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
+
+use super::AppState;
+use crate::error::Error;
+use crate::transfer::export::{self, ExportQuery};
+use crate::webhooks::{self, Rejection};
+
+/// `GET /export/training-blocks[?status=S&tag=T]`: the caller's training blocks as OpenAI chat
+/// JSONL, streamed a page at a time. EDITOR and up.
+pub(super) async fn export_training_blocks(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    match export::export_for(&state.db, super::bearer(&headers), &query).await {
+        Ok(chunks) => {
+            let body = Body::from_stream(chunks.map_err(|err| {
+                tracing::error!(error = ?err, "export stopped");
+                std::io::Error::other("the export stopped on an internal error")
+            }));
+            ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
+        }
+        Err(err) => error_response(err),
+    }
+}
+
+/// `POST /webhooks/openai`: a Standard Webhooks delivery about a fine-tuning job. 200 with
+/// `{"status": "processed"|"duplicate"|"ignored"}`, 401 when unsigned, 400/413 when malformed.
+pub(super) async fn openai_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let received = webhooks::Headers {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+    };
+    let outcome = webhooks::receive(
+        &state.db,
+        &state.secrets,
+        &state.training,
+        received,
+        &body,
+        chrono::Utc::now(),
+    )
+    .await;
+    match outcome {
+        Ok(outcome) => {
+            axum::Json(serde_json::json!({ "status": outcome.as_str() })).into_response()
+        }
+        Err(Rejection::Internal(err)) => error_response(err),
+        Err(refused) => {
+            let status =
+                StatusCode::from_u16(refused.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (
+                status,
+                axum::Json(serde_json::json!({ "error": refused.reason() })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// A service error as an HTTP response: status from its code, `{"error": {code, message}}`.
+fn error_response(err: Error) -> Response {
+    let status = match err.code() {
+        "BAD_USER_INPUT" => StatusCode::BAD_REQUEST,
+        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+        "FORBIDDEN" => StatusCode::FORBIDDEN,
+        "NOT_FOUND" => StatusCode::NOT_FOUND,
+        "CONFLICT" => StatusCode::CONFLICT,
+        _ => {
+            tracing::error!(error = ?err, "request failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    let body = serde_json::json!({ "error": { "code": err.code(), "message": err.message() } });
+    (status, axum::Json(body)).into_response()
+}
