@@ -8,7 +8,6 @@ use super::{tracking, TrainingSettings};
 use crate::entities::training_job::{self, JobStatus};
 use crate::error::{Error, Result};
 use crate::secrets::SecretBox;
-use crate::workspaces::credentials;
 
 /// Asks the provider to cancel the workspace's job `id` and records the job it returns.
 pub async fn cancel(
@@ -39,14 +38,7 @@ pub async fn cancel(
              then cancel it",
         ));
     };
-    let provider = credentials::connect(
-        db,
-        secrets,
-        &settings.provider,
-        job.workspace_id,
-        &job.provider,
-    )
-    .await?;
+    let provider = tracking::provider_for(db, secrets, settings, &job).await?;
     let remote = provider
         .cancel_job(&provider_job_id)
         .await

@@ -9,7 +9,6 @@ use super::TrainingSettings;
 use crate::entities::training_job::{self, JobStatus};
 use crate::error::Result;
 use crate::secrets::SecretBox;
-use crate::workspaces::credentials;
 
 /// What a reconciliation pass did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -44,15 +43,7 @@ pub async fn reconcile_submissions(
         );
     }
     for job in stale {
-        let provider = match credentials::connect(
-            db,
-            secrets,
-            &settings.provider,
-            job.workspace_id,
-            &job.provider,
-        )
-        .await
-        {
+        let provider = match super::tracking::provider_for(db, secrets, settings, &job).await {
             Ok(provider) => provider,
             Err(err) => {
                 fail_unsubmitted(

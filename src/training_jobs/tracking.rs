@@ -148,19 +148,23 @@ pub async fn refresh(
     else {
         return Ok(job);
     };
-    let provider = credentials::connect(
-        db,
-        secrets,
-        &settings.provider,
-        job.workspace_id,
-        &job.provider,
-    )
-    .await?;
+    let provider = provider_for(db, secrets, settings, &job).await?;
     let remote = provider
         .get_job(&provider_job_id)
         .await
         .map_err(|err| Error::Provider(err.message()))?;
     record(db, settings, provider.as_ref(), job, &remote).await
+}
+
+/// The provider client for a job, with its workspace's credentials.
+pub async fn provider_for(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    settings: &TrainingSettings,
+    job: &training_job::Model,
+) -> Result<std::sync::Arc<dyn FineTuningProvider>> {
+    let provider = &settings.provider;
+    credentials::connect(db, secrets, provider, job.workspace_id, &job.provider).await
 }
 
 /// Fetches the job's new events and checkpoints, then stores them and `remote` (what the
