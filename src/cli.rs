@@ -101,6 +101,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
+    let shutdown = app::shutdown_signal();
     if let Some(created) = workspaces::bootstrap(&db).await.map_err(explain)? {
         print_bootstrap_banner(&created, address);
     }
@@ -117,10 +118,11 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let training = TrainingSettings::from_args(&args.training)?;
     // Its first round runs at once: interrupted submissions are reconciled on start.
     training_jobs::tracking::spawn_poller(db.clone(), secrets.clone(), training.clone());
+    crate::change_relay::spawn(db.clone(), training.changes.clone());
     let state = AppState::new(db.clone(), secrets, training);
     let router = app::router(state, &HttpOptions::from(&args))?;
     tracing::info!(%address, "tuner is listening; GraphiQL at http://{address}/graphql");
-    app::serve(listener, router, app::shutdown_signal()).await?;
+    app::serve(listener, router, shutdown).await?;
     db.close().await.context("cannot close the database")?;
     Ok(())
 }

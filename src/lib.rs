@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod available_models;
+pub mod change_relay;
 pub mod changes;
 pub mod cli;
 pub mod config;

@@ -82,6 +82,7 @@ pub async fn prepare(
     job.file_bytes = Set(i64::try_from(report.file_bytes).unwrap_or(i64::MAX));
     job.system_prompt = Set(system_prompt);
     let job = job.update(&txn).await?;
+    crate::change_relay::announce(&txn, &job).await?;
     txn.commit().await?;
     Ok((job, file))
 }

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::provider::{CreateJobRequest, FineTuningProvider, ProviderError, ProviderJob};
 use crate::secrets::SecretBox;
 use crate::workspaces::credentials;
-use crate::{credits, custom_models, db, workspaces};
+use crate::{change_relay, credits, custom_models, db, workspaces};
 
 /// Metadata key under which the provider job carries tuner's job id.
 pub const JOB_ID_METADATA: &str = "tuner_job_id";
@@ -153,6 +153,7 @@ pub async fn fail_unsubmitted(
         .await?
         .ok_or_else(|| Error::not_found("training job", job_id))?;
     if failed.rows_affected > 0 {
+        change_relay::announce(db, &job).await?;
         settings.changes.job_changed(&job);
     }
     Ok(job)
@@ -215,6 +216,7 @@ pub async fn complete_submission(
     submitted.status = Set(JobStatus::ValidatingFiles);
     let submitted = submitted.update(&txn).await?;
     let job = tracking::apply(&txn, settings, submitted, remote).await?;
+    change_relay::announce(&txn, &job).await?;
     txn.commit().await?;
     settings.changes.job_changed(&job);
     Ok(job)

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::provider::{FineTuningProvider, ProviderJob, ProviderJobStatus};
 use crate::secrets::SecretBox;
 use crate::workspaces::credentials;
-use crate::{credits, db, workspaces};
+use crate::{change_relay, credits, db, workspaces};
 
 /// tuner's status for a provider status; statuses tuner does not know count as running.
 pub fn job_status(status: &ProviderJobStatus) -> JobStatus {
@@ -189,6 +189,7 @@ pub async fn record(
     } else {
         apply(&txn, settings, current, remote).await?
     };
+    change_relay::announce(&txn, &job).await?;
     txn.commit().await?;
     settings.changes.job_changed(&job);
     Ok(job)

@@ -19,20 +19,25 @@ fn tuner(database_url: &str, args: &[&str]) -> std::process::Output {
 }
 
 /// A running `tuner serve` process.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    address: String,
+    /// `host:port` it listens on.
+    pub(crate) address: String,
     stdout: Arc<Mutex<Vec<String>>>,
     reader: std::thread::JoinHandle<()>,
 }
 
 impl Server {
     /// Starts `tuner serve` on a free port and waits until it listens.
-    fn start(database_url: &str) -> Server {
+    pub(crate) fn start(database_url: &str) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tuner"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("TUNER_DATABASE_URL", database_url)
             .env("TUNER_LOG_FORMAT", "json")
+            .env(
+                "TUNER_SECRET_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -79,7 +84,7 @@ impl Server {
     }
 
     /// Sends SIGTERM, waits for the exit, and returns the status with everything printed.
-    fn stop(mut self) -> (std::process::ExitStatus, Vec<String>) {
+    pub(crate) fn stop(mut self) -> (std::process::ExitStatus, Vec<String>) {
         let pid = self.child.id().to_string();
         Command::new("kill")
             .args(["-TERM", &pid])

@@ -237,3 +237,34 @@ async fn a_job_or_model_of_another_workspace_is_not_found() {
     let mut ws = subscribe(&base, Some(&other), model).await;
     assert_eq!(refused(&mut ws).await, "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn a_subscriber_on_one_replica_sees_a_change_made_by_another() {
+    let fixture = Fixture::new(1_000).await;
+    if !fixture.app.database_url.starts_with("postgres") {
+        // Replicas share Postgres; one SQLite file is served by one process, whose own bus
+        // already hears every change (the tests above).
+        return;
+    }
+    fixture.blocks(10, None).await;
+    let job = fixture.run(json!({})).await.data()["runTrainingJob"].clone();
+    let job_id = job["id"].as_str().expect("id").to_owned();
+    let replica = crate::cli::Server::start(&fixture.app.database_url);
+    let base = format!("http://{}", replica.address);
+    let mut ws = subscribe(&base, Some(&fixture.app.admin), json!({ "jobId": job_id })).await;
+    let first = next_update(&mut ws, "next").await;
+    assert_eq!(first["job"]["status"], "VALIDATING_FILES");
+
+    // The change is made through this process; the subscriber is on the other one.
+    let done = fixture.finish(&job_id).await;
+    assert_eq!(done["status"], "SUCCEEDED");
+    let seen = updates_until(&mut ws, "next", "SUCCEEDED").await;
+    assert!(
+        seen.iter()
+            .any(|u| !u["newMetrics"].as_array().is_none_or(Vec::is_empty)),
+        "{seen:?}"
+    );
+    assert_eq!(recv(&mut ws).await["type"], "complete");
+    let (status, _) = replica.stop();
+    assert!(status.success());
+}
