@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_foundation;
 mod m20261121_000002_training_jobs;
 mod m20261121_000003_job_tracking;
+mod m20261121_000004_job_leases;
 mod util;
 
 /// Every migration tuner knows, oldest first.
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261121_000002_training_jobs::Migration),
             Box::new(m20261121_000003_job_tracking::Migration),
+            Box::new(m20261121_000004_job_leases::Migration),
         ]
     }
 }

@@ -74,6 +74,10 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub submitted_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
+    /// The replica following the job while its lease lasts.
+    pub lease_owner: Option<String>,
+    /// When the lease ends; another replica may then take the job over.
+    pub lease_expires_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@ pub mod dataset;
 pub mod event_types;
 pub mod events;
 pub mod graphql;
+pub mod leases;
 pub mod prepare;
 pub mod preview;
 pub mod preview_types;

@@ -121,6 +121,8 @@ async fn insert_job(
         updated_at: Set(now),
         submitted_at: Set(None),
         finished_at: Set(None),
+        lease_owner: Set(None),
+        lease_expires_at: Set(None),
     };
     Ok(job.insert(txn).await?)
 }

@@ -30,6 +30,10 @@ pub struct TrainingSettings {
     pub submission_grace: Duration,
     /// When base models retire.
     pub retirements: Retirements,
+    /// This replica's name in job leases (unique per process).
+    pub replica_id: String,
+    /// How long a replica's claim on a job lasts without renewal.
+    pub lease_duration: Duration,
     /// Largest training file a provider accepts (OpenAI: 512 MB).
     pub max_file_bytes: u64,
 }
@@ -47,6 +51,8 @@ impl Default for TrainingSettings {
             submission_grace: Duration::from_secs(600),
             retirements: Retirements::parse(DEFAULT_RETIREMENTS).unwrap_or_default(),
             max_file_bytes: 512 * 1024 * 1024,
+            replica_id: uuid::Uuid::new_v4().to_string(),
+            lease_duration: Duration::from_secs(120),
         }
     }
 }
@@ -68,6 +74,9 @@ impl TrainingSettings {
                 ..ProviderSettings::default()
             },
             poll_interval: Duration::from_secs(args.poll_interval.max(1)),
+            // A replica renews its leases every round; three missed rounds hand its jobs over.
+            lease_duration: Duration::from_secs(args.poll_interval.max(1) * 3)
+                .max(Duration::from_secs(30)),
             retirements: Retirements::parse(&args.model_retirements)
                 .map_err(|err| anyhow::anyhow!("--model-retirements: {err}"))?,
             ..Self::default()

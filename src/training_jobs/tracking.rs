@@ -206,18 +206,15 @@ pub struct Round {
     pub skipped: usize,
 }
 
-/// Refreshes every submitted, active job that is not waiting after a failure, once.
+/// Refreshes once every submitted, active job this replica holds the lease of (claiming free
+/// and expired ones) that is not waiting after a failure.
 pub async fn refresh_all(
     db: &DatabaseConnection,
     secrets: &SecretBox,
     settings: &TrainingSettings,
     backoff: &mut Backoff,
 ) -> Result<Round> {
-    let active: Vec<training_job::Model> = training_job::Entity::find()
-        .filter(training_job::Column::Status.is_in(JobStatus::ACTIVE))
-        .filter(training_job::Column::Status.ne(JobStatus::Submitting))
-        .all(db)
-        .await?;
+    let active = super::leases::claim(db, settings).await?;
     backoff.retain(&active.iter().map(|job| job.id).collect::<HashSet<_>>());
     let mut round = Round::default();
     for job in &active {

@@ -2,6 +2,7 @@
 //! failures, concurrency, reconciliation and tracking.
 
 mod credentials;
+mod leases;
 mod lifecycle;
 mod preview;
 mod run;
