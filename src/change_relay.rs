@@ -1,31 +1,41 @@
-//! Announcing job changes across replicas that share one Postgres database: each change is
-//! NOTIFYed (ids only) in the transaction that makes it, and every replica LISTENs and relays
-//! the notices to its own [`ChangeBus`]. After the listening connection is lost and restored,
-//! every active job is announced again, so no change is missed. SQLite runs one process, whose
-//! bus hears everything already.
+//! Announcing changes across replicas that share one Postgres database: each change is NOTIFYed
+//! (ids only) in the transaction that makes it, and every replica LISTENs and relays the notices
+//! to its own [`ChangeBus`]. When the listening connection is (re)established, a
+//! [`Change::Resync`] tells local listeners to re-read everything, so no change is missed. SQLite
+//! runs one process, whose bus hears everything already.
 
 use std::time::Duration;
 
 use sea_orm::sqlx::postgres::PgListener;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
-    Statement,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 use uuid::Uuid;
 
-use crate::changes::{ChangeBus, JobChanged};
-use crate::entities::training_job::{self, JobStatus};
+use crate::changes::{Change, ChangeBus, JobChanged};
+use crate::entities::training_job;
 
-/// The Postgres channel job changes are announced on.
+/// The Postgres channel changes are announced on.
 pub const CHANNEL: &str = "tuner_job_changes";
 
 /// Announces to the other replicas, within `txn` (delivered when it commits), that `job`
 /// changed. Does nothing on SQLite.
 pub async fn announce(txn: &impl ConnectionTrait, job: &training_job::Model) -> Result<(), DbErr> {
+    notify(
+        txn,
+        format!("{},{},{}", job.workspace_id, job.id, job.model_id),
+    )
+    .await
+}
+
+/// Announces to the other replicas, within `txn`, that the workspace's global rules or custom
+/// models changed. Does nothing on SQLite.
+pub async fn announce_catalog(txn: &impl ConnectionTrait, workspace_id: Uuid) -> Result<(), DbErr> {
+    notify(txn, workspace_id.to_string()).await
+}
+
+async fn notify(txn: &impl ConnectionTrait, payload: String) -> Result<(), DbErr> {
     if txn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
-    let payload = format!("{},{},{}", job.workspace_id, job.id, job.model_id);
     let notify = Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT pg_notify($1, $2)",
@@ -35,14 +45,21 @@ pub async fn announce(txn: &impl ConnectionTrait, job: &training_job::Model) -> 
     Ok(())
 }
 
-fn parse(payload: &str) -> Option<JobChanged> {
-    let mut ids = payload.split(',').map(Uuid::try_parse);
-    let notice = JobChanged {
-        workspace_id: ids.next()?.ok()?,
-        job_id: ids.next()?.ok()?,
-        model_id: ids.next()?.ok()?,
-    };
-    ids.next().is_none().then_some(notice)
+/// Reads a payload: `workspace,job,model` for a job, `workspace` for rules or models.
+fn parse(payload: &str) -> Option<Change> {
+    let ids = payload
+        .split(',')
+        .map(|id| Uuid::try_parse(id).ok())
+        .collect::<Option<Vec<_>>>()?;
+    match ids[..] {
+        [workspace_id, job_id, model_id] => Some(Change::Job(JobChanged {
+            workspace_id,
+            job_id,
+            model_id,
+        })),
+        [workspace_id] => Some(Change::Catalog(workspace_id)),
+        _ => None,
+    }
 }
 
 /// On Postgres, relays the other replicas' announcements to `bus` until the process ends.
@@ -64,7 +81,8 @@ pub fn spawn(db: DatabaseConnection, bus: ChangeBus) -> Option<tokio::task::Join
 async fn relay(db: &DatabaseConnection, bus: &ChangeBus) -> Result<(), sea_orm::sqlx::Error> {
     let mut listener = PgListener::connect_with(db.get_postgres_connection_pool()).await?;
     listener.listen(CHANNEL).await?;
-    announce_active_jobs(db, bus).await;
+    // Whatever changed before this listener started (or while it was down) was not heard.
+    bus.publish(Change::Resync);
     loop {
         match listener.try_recv().await? {
             Some(notification) => match parse(notification.payload()) {
@@ -74,20 +92,8 @@ async fn relay(db: &DatabaseConnection, bus: &ChangeBus) -> Result<(), sea_orm::
                 }
             },
             // The connection was lost and is being restored: what changed meanwhile is unknown.
-            None => announce_active_jobs(db, bus).await,
+            None => bus.publish(Change::Resync),
         }
-    }
-}
-
-/// Tells local listeners to re-read every active job.
-async fn announce_active_jobs(db: &DatabaseConnection, bus: &ChangeBus) {
-    let active = training_job::Entity::find()
-        .filter(training_job::Column::Status.is_in(JobStatus::ACTIVE))
-        .all(db)
-        .await;
-    match active {
-        Ok(jobs) => jobs.iter().for_each(|job| bus.job_changed(job)),
-        Err(err) => tracing::warn!(error = %err, "cannot list active jobs to announce"),
     }
 }
 
@@ -96,14 +102,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn notices_carry_three_ids() {
+    fn job_notices_carry_three_ids_and_catalog_notices_one() {
         let ids = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
-        let notice = parse(&format!("{},{},{}", ids[0], ids[1], ids[2])).expect("notice");
-        assert_eq!(
-            (notice.workspace_id, notice.job_id, notice.model_id),
-            (ids[0], ids[1], ids[2])
-        );
+        let notice = parse(&format!("{},{},{}", ids[0], ids[1], ids[2]));
+        let job = JobChanged {
+            workspace_id: ids[0],
+            job_id: ids[1],
+            model_id: ids[2],
+        };
+        assert_eq!(notice, Some(Change::Job(job)));
+        assert_eq!(parse(&ids[0].to_string()), Some(Change::Catalog(ids[0])));
         assert_eq!(parse("not,ids,here"), None);
         assert_eq!(parse(&format!("{},{}", ids[0], ids[1])), None);
+        assert_eq!(parse(""), None);
     }
 }

@@ -1,7 +1,8 @@
-//! The change bus: an in-process broadcast of "this training job changed" notices (ids only;
-//! listeners re-read the rows). Services publish after each commit that changes a job; the
-//! `trainingJobUpdates` subscription listens. Any other source of notices (such as Postgres
-//! LISTEN/NOTIFY relaying other replicas' changes) feeds the same bus through [`ChangeBus::publish`].
+//! The change bus: an in-process broadcast of "this changed" notices (ids only; listeners re-read
+//! the rows). Services publish after each commit that changes a training job, the global rules or
+//! a custom model; the `trainingJobUpdates` subscription and the `availableModels` cache listen.
+//! Any other source of notices (such as Postgres LISTEN/NOTIFY relaying other replicas' changes)
+//! feeds the same bus through [`ChangeBus::publish`].
 
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -20,10 +21,32 @@ pub struct JobChanged {
     pub model_id: Uuid,
 }
 
-/// A cloneable handle on one broadcast channel of [`JobChanged`] notices; clones share it.
+impl JobChanged {
+    /// The notice for `job`.
+    pub fn of(job: &crate::entities::training_job::Model) -> Self {
+        Self {
+            workspace_id: job.workspace_id,
+            job_id: job.id,
+            model_id: job.model_id,
+        }
+    }
+}
+
+/// One notice on the bus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A training job changed.
+    Job(JobChanged),
+    /// The global rules or the custom models of this workspace changed.
+    Catalog(Uuid),
+    /// Notices may have been lost (the Postgres listener reconnected): re-read everything.
+    Resync,
+}
+
+/// A cloneable handle on one broadcast channel of [`Change`] notices; clones share it.
 #[derive(Clone)]
 pub struct ChangeBus {
-    sender: broadcast::Sender<JobChanged>,
+    sender: broadcast::Sender<Change>,
 }
 
 impl ChangeBus {
@@ -34,22 +57,23 @@ impl ChangeBus {
     }
 
     /// Announces a change to every current listener; nobody listening is fine.
-    pub fn publish(&self, notice: JobChanged) {
+    pub fn publish(&self, notice: Change) {
         // `send` fails only when there is no listener, which is no error here.
         let _ = self.sender.send(notice);
     }
 
     /// Announces that `job` changed.
     pub fn job_changed(&self, job: &crate::entities::training_job::Model) {
-        self.publish(JobChanged {
-            workspace_id: job.workspace_id,
-            job_id: job.id,
-            model_id: job.model_id,
-        });
+        self.publish(Change::Job(JobChanged::of(job)));
+    }
+
+    /// Announces that the global rules or custom models of a workspace changed.
+    pub fn catalog_changed(&self, workspace_id: Uuid) {
+        self.publish(Change::Catalog(workspace_id));
     }
 
     /// A new listener: it receives the notices published from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<JobChanged> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.sender.subscribe()
     }
 }
@@ -75,11 +99,11 @@ mod tests {
     #[tokio::test]
     async fn listeners_receive_what_is_published_after_they_subscribe() {
         let bus = ChangeBus::new(4);
-        let notice = JobChanged {
+        let notice = Change::Job(JobChanged {
             workspace_id: Uuid::now_v7(),
             job_id: Uuid::now_v7(),
             model_id: Uuid::now_v7(),
-        };
+        });
         bus.publish(notice);
         let mut listener = bus.clone().subscribe();
         bus.publish(notice);
@@ -91,13 +115,8 @@ mod tests {
     async fn a_slow_listener_lags_instead_of_growing() {
         let bus = ChangeBus::new(2);
         let mut listener = bus.subscribe();
-        let notice = JobChanged {
-            workspace_id: Uuid::nil(),
-            job_id: Uuid::nil(),
-            model_id: Uuid::nil(),
-        };
         for _ in 0..5 {
-            bus.publish(notice);
+            bus.publish(Change::Catalog(Uuid::nil()));
         }
         assert!(matches!(
             listener.recv().await,

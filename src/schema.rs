@@ -8,6 +8,7 @@ use async_graphql::{
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
+use crate::available_models::cache::AvailableModelsCache;
 use crate::available_models::graphql::AvailableModelQuery;
 use crate::credits::graphql::CreditQuery;
 use crate::custom_models::graphql::{CustomModelMutation, CustomModelQuery};
@@ -74,7 +75,13 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 
 /// The schema, serving from `db`, with the secrets key and training settings.
 pub fn build(db: DatabaseConnection, secrets: SecretBox, training: TrainingSettings) -> AppSchema {
-    builder().data(db).data(secrets).data(training).finish()
+    let available_models = AvailableModelsCache::new(&training.changes);
+    builder()
+        .data(db)
+        .data(secrets)
+        .data(available_models)
+        .data(training)
+        .finish()
 }
 
 /// The data of one WebSocket connection (its subscriptions run as this caller): the caller and

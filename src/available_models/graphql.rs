@@ -1,14 +1,17 @@
 //! GraphQL API for bot platforms: `availableModels`.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
 
+use super::cache::AvailableModelsCache;
 use super::AvailableModel as Available;
 use crate::auth::Role;
 use crate::context::ContextExt;
 
 /// A custom model ready to use, with the system prompt to use it with.
-pub struct AvailableModel(Available);
+pub struct AvailableModel(Arc<Available>);
 
 /// A custom model ready to use, with the system prompt to use it with.
 #[Object]
@@ -64,15 +67,23 @@ pub struct AvailableModelQuery;
 #[Object]
 impl AvailableModelQuery {
     /// The workspace's READY custom models that have not retired, with the system prompt each
-    /// must be used with.
+    /// must be used with. Served from memory, refreshed by every change to the workspace's
+    /// jobs, rules and models.
     async fn available_models(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<AvailableModel>> {
         let principal = ctx.principal(Role::Reader)?;
         let retirements = &ctx.training()?.retirements;
-        let models =
-            super::list(ctx.db()?, retirements, principal.workspace_id, Utc::now()).await?;
-        Ok(models.into_iter().map(AvailableModel).collect())
+        let cache = ctx.data::<AvailableModelsCache>()?;
+        let models = cache
+            .get(ctx.db()?, retirements, principal.workspace_id)
+            .await?;
+        let now = Utc::now();
+        Ok(models
+            .iter()
+            .filter(|model| model.serves_at(now))
+            .map(|model| AvailableModel(Arc::clone(model)))
+            .collect())
     }
 }

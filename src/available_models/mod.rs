@@ -1,6 +1,7 @@
 //! The models bot platforms may use: READY custom models with the system prompt they were
 //! trained with, and when their base model retires.
 
+pub mod cache;
 pub mod graphql;
 
 use std::collections::{BTreeMap, HashMap};
@@ -64,12 +65,18 @@ pub struct AvailableModel {
     pub retires_at: Option<DateTime<Utc>>,
 }
 
-/// The workspace's READY models that have not retired, oldest first; three statements.
-pub async fn list(
+impl AvailableModel {
+    /// Whether bot platforms may still call it at `now`.
+    pub fn serves_at(&self, now: DateTime<Utc>) -> bool {
+        self.retires_at.is_none_or(|at| at > now)
+    }
+}
+
+/// The workspace's READY models, retired ones included, oldest first; three statements.
+pub async fn load(
     db: &impl ConnectionTrait,
     retirements: &Retirements,
     workspace_id: Uuid,
-    now: DateTime<Utc>,
 ) -> Result<Vec<AvailableModel>> {
     let models = custom_models::in_workspace(workspace_id)
         .filter(custom_model::Column::Status.eq(ModelStatus::Ready))
@@ -82,10 +89,6 @@ pub async fn list(
     let current_prompt = global_rules::system_prompt(rules.iter().map(|r| r.text.as_str()), None);
     let available = models.into_iter().filter_map(|model| {
         let provider_model = model.fine_tuned_model.clone()?;
-        let retires_at = retirements.retires_at(&model.base_model);
-        if retires_at.is_some_and(|at| at <= now) {
-            return None;
-        }
         let job = latest.get(&model.id);
         let system_prompt = job.and_then(|j| j.system_prompt.clone());
         Some(AvailableModel {
@@ -93,7 +96,7 @@ pub async fn list(
             trained_at: job.and_then(|j| j.finished_at.or(Some(j.updated_at))),
             system_prompt,
             provider_model,
-            retires_at,
+            retires_at: retirements.retires_at(&model.base_model),
             model,
         })
     });

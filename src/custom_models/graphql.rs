@@ -179,9 +179,11 @@ impl CustomModelMutation {
             provider: input.provider,
             base_model: input.base_model,
         };
-        Ok(CustomModel(
-            super::update(ctx.db()?, principal.workspace_id, id, patch).await?,
-        ))
+        let model = super::update(ctx.db()?, principal.workspace_id, id, patch).await?;
+        ctx.training()?
+            .changes
+            .catalog_changed(principal.workspace_id);
+        Ok(CustomModel(model))
     }
 
     /// Deletes a custom model; returns its id.
@@ -193,6 +195,9 @@ impl CustomModelMutation {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
         super::delete(ctx.db()?, principal.workspace_id, id).await?;
+        ctx.training()?
+            .changes
+            .catalog_changed(principal.workspace_id);
         Ok(ID(id.to_string()))
     }
 }

@@ -4,14 +4,14 @@ pub mod graphql;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter,
-    QueryOrder, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
+    QueryFilter, QueryOrder, Select, Set,
 };
 use uuid::Uuid;
 
 use crate::entities::custom_model::{self, ModelStatus};
 use crate::error::{is_unique_violation, Error, Result};
-use crate::{ids, validate};
+use crate::{change_relay, db, ids, validate, workspaces};
 
 /// Provider used when none is given.
 pub const DEFAULT_PROVIDER: &str = "openai";
@@ -159,12 +159,13 @@ pub async fn create(
 /// Changes a model. Its provider and base model are fixed while it trains and once it has a
 /// fine-tuned model: a different target is a different model.
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     workspace_id: Uuid,
     id: Uuid,
     patch: ModelPatch,
 ) -> Result<custom_model::Model> {
-    let current = get(db, workspace_id, id).await?;
+    let txn = db::begin_write(db).await?;
+    let current = get(&txn, workspace_id, id).await?;
     let retargets = patch.provider.is_some() || patch.base_model.is_some();
     let trained = current.fine_tuned_model.is_some() || current.status == ModelStatus::Training;
     if retargets && trained {
@@ -193,13 +194,19 @@ pub async fn update(
         model.base_model = Set(check_base_model(&base_model)?);
     }
     model.updated_at = Set(Utc::now());
-    model.update(db).await.map_err(map_unique(&name))
+    let model = model.update(&txn).await.map_err(map_unique(&name))?;
+    change_relay::announce_catalog(&txn, workspace_id).await?;
+    txn.commit().await?;
+    Ok(model)
 }
 
 /// Deletes a model with its jobs' history; not while one of its jobs is active.
-pub async fn delete(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> Result<()> {
-    let model = get(db, workspace_id, id).await?;
-    if let Some(job) = crate::training_jobs::active_for_model(db, id).await? {
+pub async fn delete(db: &DatabaseConnection, workspace_id: Uuid, id: Uuid) -> Result<()> {
+    let txn = db::begin_write(db).await?;
+    // Under the workspace lock a training job being recorded for this model is seen.
+    workspaces::lock(&txn, workspace_id).await?;
+    let model = get(&txn, workspace_id, id).await?;
+    if let Some(job) = crate::training_jobs::active_for_model(&txn, id).await? {
         return Err(Error::conflict(
             "id",
             format!(
@@ -208,6 +215,8 @@ pub async fn delete(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> 
             ),
         ));
     }
-    model.delete(db).await?;
+    model.delete(&txn).await?;
+    change_relay::announce_catalog(&txn, workspace_id).await?;
+    txn.commit().await?;
     Ok(())
 }

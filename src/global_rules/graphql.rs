@@ -75,9 +75,11 @@ impl GlobalRuleMutation {
         text: String,
     ) -> async_graphql::Result<GlobalRule> {
         let principal = ctx.principal(Role::Editor)?;
-        Ok(GlobalRule(
-            super::create(ctx.db()?, principal.workspace_id, &text).await?,
-        ))
+        let rule = super::create(ctx.db()?, principal.workspace_id, &text).await?;
+        ctx.training()?
+            .changes
+            .catalog_changed(principal.workspace_id);
+        Ok(GlobalRule(rule))
     }
 
     /// Replaces a rule's text; its position is kept.
@@ -90,9 +92,11 @@ impl GlobalRuleMutation {
     ) -> async_graphql::Result<GlobalRule> {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
-        Ok(GlobalRule(
-            super::update(ctx.db()?, principal.workspace_id, id, &text).await?,
-        ))
+        let rule = super::update(ctx.db()?, principal.workspace_id, id, &text).await?;
+        ctx.training()?
+            .changes
+            .catalog_changed(principal.workspace_id);
+        Ok(GlobalRule(rule))
     }
 
     /// Deletes a rule; returns its id.
@@ -104,6 +108,9 @@ impl GlobalRuleMutation {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
         super::delete(ctx.db()?, principal.workspace_id, id).await?;
+        ctx.training()?
+            .changes
+            .catalog_changed(principal.workspace_id);
         Ok(ID(id.to_string()))
     }
 
@@ -122,6 +129,9 @@ impl GlobalRuleMutation {
             .map(|(i, id)| crate::ids::parse(&format!("ids[{i}]"), id))
             .collect::<Result<Vec<_>, _>>()?;
         let rules = super::reorder(ctx.db()?, principal.workspace_id, &order).await?;
+        ctx.training()?
+            .changes
+            .catalog_changed(principal.workspace_id);
         Ok(rules.into_iter().map(GlobalRule).collect())
     }
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::entities::global_rule;
 use crate::error::{Error, Result};
-use crate::{db, ids, validate, workspaces};
+use crate::{change_relay, db, ids, validate, workspaces};
 
 /// Longest rule, in characters.
 pub const MAX_RULE_CHARS: usize = 2_000;
@@ -99,6 +99,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
+    change_relay::announce_catalog(&txn, workspace_id).await?;
     txn.commit().await?;
     Ok(rule)
 }
@@ -118,16 +119,20 @@ pub async fn get(
 
 /// Replaces a rule's text.
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     workspace_id: Uuid,
     id: Uuid,
     text: &str,
 ) -> Result<global_rule::Model> {
     let text = validate_text("text", text)?;
-    let mut rule: global_rule::ActiveModel = get(db, workspace_id, id).await?.into();
+    let txn = db::begin_write(db).await?;
+    let mut rule: global_rule::ActiveModel = get(&txn, workspace_id, id).await?.into();
     rule.text = Set(text);
     rule.updated_at = Set(Utc::now());
-    Ok(rule.update(db).await?)
+    let rule = rule.update(&txn).await?;
+    change_relay::announce_catalog(&txn, workspace_id).await?;
+    txn.commit().await?;
+    Ok(rule)
 }
 
 /// Deletes a rule (under the workspace lock, so a concurrent reorder sees it or not at all).
@@ -135,6 +140,7 @@ pub async fn delete(db: &DatabaseConnection, workspace_id: Uuid, id: Uuid) -> Re
     let txn = db::begin_write(db).await?;
     workspaces::lock(&txn, workspace_id).await?;
     get(&txn, workspace_id, id).await?.delete(&txn).await?;
+    change_relay::announce_catalog(&txn, workspace_id).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -160,6 +166,7 @@ pub async fn reorder(
         rule.updated_at = Set(now);
         reordered.push(rule.update(&txn).await?);
     }
+    change_relay::announce_catalog(&txn, workspace_id).await?;
     txn.commit().await?;
     Ok(reordered)
 }

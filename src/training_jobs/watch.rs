@@ -10,7 +10,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::broadcast::Receiver;
 use uuid::Uuid;
 
-use crate::changes::{ChangeBus, JobChanged};
+use crate::changes::{Change, ChangeBus, JobChanged};
 use crate::entities::training_job::{self, JobStatus};
 use crate::entities::training_job_event as event;
 use crate::error::Result;
@@ -47,7 +47,7 @@ struct Watcher {
     db: DatabaseConnection,
     workspace_id: Uuid,
     scope: Scope,
-    notices: Receiver<JobChanged>,
+    notices: Receiver<Change>,
     sent: HashMap<Uuid, Sent>,
     pending: VecDeque<Update>,
     done: bool,
@@ -118,10 +118,12 @@ impl Watcher {
                 return None;
             }
             let reread = match self.notices.recv().await {
-                Ok(notice) if self.concerns(&notice) => self.reread(&[notice.job_id]).await,
-                Ok(_) => Ok(()),
-                // Notices were dropped: catch up with the latest state of every job in scope.
-                Err(RecvError::Lagged(_)) => self.catch_up().await,
+                Ok(Change::Job(notice)) if self.concerns(&notice) => {
+                    self.reread(&[notice.job_id]).await
+                }
+                Ok(Change::Job(_) | Change::Catalog(_)) => Ok(()),
+                // Notices were lost: catch up with the latest state of every job in scope.
+                Ok(Change::Resync) | Err(RecvError::Lagged(_)) => self.catch_up().await,
                 Err(RecvError::Closed) => return None,
             };
             if let Err(err) = reread {

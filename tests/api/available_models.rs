@@ -1,6 +1,8 @@
 //! `availableModels`: what bot platforms are told about ready models.
 
-use serde_json::json;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
 use tuner::auth::Role;
 
 use crate::training_jobs::Fixture;
@@ -84,4 +86,134 @@ async fn other_workspaces_and_missing_tokens_see_nothing() {
     assert_eq!(reply.data()["availableModels"], json!([]));
     let reply = fixture.app.gql("", AVAILABLE, json!({})).await;
     assert_eq!(reply.code(), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn repeated_reads_are_served_from_memory_until_something_changes() {
+    let fixture = trained_fixture().await;
+    let app = &fixture.app;
+    let (first, _) = app.counted(AVAILABLE).await;
+    let (again, statements) = app.counted(AVAILABLE).await;
+    assert_eq!(again, first);
+    assert_eq!(statements, 0, "the second read comes from memory");
+
+    let rule = app.create_rule("Sign every answer.").await;
+    let (changed, statements) = app.counted(AVAILABLE).await;
+    assert!(statements > 0, "a rule change makes the list be read again");
+    assert_eq!(
+        changed["availableModels"][0]["rulesChangedSinceTraining"],
+        true
+    );
+
+    let delete = "mutation($id: ID!) { deleteGlobalRule(id: $id) }";
+    app.admin_gql(delete, json!({ "id": rule })).await.data();
+    let (back, _) = app.counted(AVAILABLE).await;
+    assert_eq!(back, first, "the rules are the trained ones again");
+}
+
+#[tokio::test]
+async fn editing_or_reordering_rules_and_renaming_or_deleting_the_model_show_at_once() {
+    let fixture = Fixture::new(1_000).await;
+    let app = &fixture.app;
+    let brief = app.create_rule("Be brief.").await;
+    let kind = app.create_rule("Be kind.").await;
+    fixture.blocks(10, None).await;
+    let job = fixture.run(json!({})).await.data()["runTrainingJob"].clone();
+    fixture.finish(job["id"].as_str().expect("id")).await;
+    let flagged = |reply: Value| reply["availableModels"][0]["rulesChangedSinceTraining"].clone();
+    assert_eq!(flagged(app.counted(AVAILABLE).await.0), false);
+
+    let reorder = "mutation($ids: [ID!]!) { reorderGlobalRules(ids: $ids) { id } }";
+    app.admin_gql(reorder, json!({ "ids": [kind, brief] }))
+        .await
+        .data();
+    assert_eq!(flagged(app.counted(AVAILABLE).await.0), true);
+    app.admin_gql(reorder, json!({ "ids": [brief, kind] }))
+        .await
+        .data();
+    assert_eq!(flagged(app.counted(AVAILABLE).await.0), false);
+
+    let update =
+        "mutation($id: ID!, $text: String!) { updateGlobalRule(id: $id, text: $text) { id } }";
+    let vars = json!({ "id": kind, "text": "Be warm." });
+    app.admin_gql(update, vars).await.data();
+    assert_eq!(flagged(app.counted(AVAILABLE).await.0), true);
+
+    let rename =
+        "mutation($id: ID!) { updateCustomModel(id: $id, input: { name: \"renamed\" }) { id } }";
+    app.admin_gql(rename, json!({ "id": fixture.model_id }))
+        .await
+        .data();
+    let (listed, _) = app.counted(AVAILABLE).await;
+    assert_eq!(listed["availableModels"][0]["name"], "renamed");
+
+    let delete = "mutation($id: ID!) { deleteCustomModel(id: $id) }";
+    app.admin_gql(delete, json!({ "id": fixture.model_id }))
+        .await
+        .data();
+    let (listed, _) = app.counted(AVAILABLE).await;
+    assert_eq!(listed["availableModels"], json!([]));
+}
+
+/// `availableModels` on a running `tuner serve` at `base`, as a READER bot platform asks.
+async fn available_over_http(base: &str, token: &str) -> Value {
+    let body: Value = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": AVAILABLE }))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    body["data"]["availableModels"].clone()
+}
+
+/// Asks `base` until `accept` holds (another replica's change arrives asynchronously).
+async fn eventually(base: &str, token: &str, accept: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let models = available_over_http(base, token).await;
+        if accept(&models) {
+            return models;
+        }
+        assert!(Instant::now() < deadline, "never changed: {models}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn another_replica_serves_what_this_one_changed() {
+    let fixture = Fixture::new(1_000).await;
+    if !fixture.app.database_url.starts_with("postgres") {
+        // Replicas share Postgres; one SQLite file is served by one process (tests above).
+        return;
+    }
+    let reader = fixture.app.token(Role::Reader).await;
+    let replica = crate::cli::Server::start(&fixture.app.database_url);
+    let base = format!("http://{}", replica.address);
+    assert_eq!(available_over_http(&base, &reader).await, json!([]));
+
+    // Trained through this process: the replica's cached empty list must give way.
+    fixture.blocks(10, None).await;
+    let job = fixture.run(json!({})).await.data()["runTrainingJob"].clone();
+    fixture.finish(job["id"].as_str().expect("id")).await;
+    let models = eventually(&base, &reader, |m| {
+        m.as_array().is_some_and(|m| m.len() == 1)
+    })
+    .await;
+    assert_eq!(models[0]["rulesChangedSinceTraining"], false);
+
+    fixture.app.create_rule("Sign every answer.").await;
+    eventually(&base, &reader, |m| {
+        m[0]["rulesChangedSinceTraining"] == true
+    })
+    .await;
+    let delete = "mutation($id: ID!) { deleteCustomModel(id: $id) }";
+    let vars = json!({ "id": fixture.model_id });
+    fixture.app.admin_gql(delete, vars).await.data();
+    eventually(&base, &reader, |m| *m == json!([])).await;
+    let (status, _) = replica.stop();
+    assert!(status.success());
 }

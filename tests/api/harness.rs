@@ -158,6 +158,21 @@ impl TestApp {
         self.statements.load(Ordering::SeqCst)
     }
 
+    /// Runs `query` as the test workspace's ADMIN and returns its data with the number of SQL
+    /// statements it cost; authentication happens before the count starts.
+    pub async fn counted(&self, query: &str) -> (Value, usize) {
+        let auth = auth::authenticate(&self.db, Some(&self.admin))
+            .await
+            .expect("authenticate");
+        self.reset_statements();
+        let response = schema::execute(&self.schema, &self.db, auth, Request::new(query)).await;
+        let statements = self.statements();
+        let reply = Reply {
+            body: serde_json::to_value(&response).expect("response json"),
+        };
+        (reply.data().clone(), statements)
+    }
+
     /// Serves the app over real HTTP on a free loopback port; returns its base URL.
     pub async fn serve(&self, options: HttpOptions) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -1,7 +1,6 @@
 //! Relay pagination of `trainingBlocks`: pages, cursors, both directions, filters, argument
 //! checks, and the constant number of SQL statements a page costs.
 
-use async_graphql::Request;
 use base64::Engine;
 use serde_json::{json, Value};
 
@@ -370,21 +369,6 @@ async fn malformed_cursors_are_refused_naming_the_argument() {
     }
 }
 
-/// Runs `query` as the test workspace's ADMIN and returns its data with the number of SQL
-/// statements it cost; authentication happens before the count starts.
-async fn counted(app: &TestApp, query: &str) -> (Value, usize) {
-    let auth = tuner::auth::authenticate(&app.db, Some(&app.admin))
-        .await
-        .expect("authenticate");
-    app.reset_statements();
-    let response = tuner::schema::execute(&app.schema, &app.db, auth, Request::new(query)).await;
-    let statements = app.statements();
-    let reply = Reply {
-        body: serde_json::to_value(&response).expect("response json"),
-    };
-    (reply.data().clone(), statements)
-}
-
 #[tokio::test]
 async fn a_page_of_blocks_with_their_exchanges_costs_the_same_statements_whatever_its_size() {
     let app = TestApp::spawn().await;
@@ -406,7 +390,7 @@ async fn a_page_of_blocks_with_their_exchanges_costs_the_same_statements_whateve
     };
     let mut costs = Vec::new();
     for n in [5, 100] {
-        let (data, statements) = counted(&app, &query(n)).await;
+        let (data, statements) = app.counted(&query(n)).await;
         let connection = &data["trainingBlocks"];
         assert_eq!(connection["totalCount"], 120);
         let edges = connection["edges"].as_array().expect("edges");
@@ -421,7 +405,7 @@ async fn a_page_of_blocks_with_their_exchanges_costs_the_same_statements_whateve
         costs.push(statements);
     }
     let both = "{ trainingBlocks(first: 100) { totalCount edges { node { exchanges { prompt } } } nodes { exchanges { response } } } }";
-    let (data, statements) = counted(&app, both).await;
+    let (data, statements) = app.counted(both).await;
     let last = &data["trainingBlocks"]["nodes"][99]["exchanges"][2];
     assert_eq!(last["response"], "r99.2");
     costs.push(statements);
