@@ -16,6 +16,7 @@ use crate::global_rules::graphql::{GlobalRuleMutation, GlobalRuleQuery};
 use crate::secrets::SecretBox;
 use crate::training_blocks::graphql::{TrainingBlockMutation, TrainingBlockQuery};
 use crate::training_blocks::loader::ExchangeLoader;
+use crate::training_jobs::feed::JobFeed;
 use crate::training_jobs::graphql::{TrainingJobMutation, TrainingJobQuery};
 use crate::training_jobs::subscription::TrainingJobSubscription;
 use crate::training_jobs::TrainingSettings;
@@ -76,8 +77,10 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 /// The schema, serving from `db`, with the secrets key and training settings.
 pub fn build(db: DatabaseConnection, secrets: SecretBox, training: TrainingSettings) -> AppSchema {
     let available_models = AvailableModelsCache::new(&training.changes);
+    let job_feed = JobFeed::new(db.clone(), &training.changes);
     builder()
         .data(db)
+        .data(job_feed)
         .data(secrets)
         .data(available_models)
         .data(training)

@@ -5,6 +5,7 @@ pub mod cancel;
 pub mod dataset;
 pub mod event_types;
 pub mod events;
+pub mod feed;
 pub mod graphql;
 pub mod leases;
 pub mod prepare;

@@ -5,6 +5,7 @@ use futures_util::{Stream, StreamExt};
 
 use super::event_types::{TrainingJobEvent, TrainingMetrics};
 use super::events;
+use super::feed::JobFeed;
 use super::types::TrainingJob;
 use super::watch::{self, Scope, Update};
 use crate::auth::Role;
@@ -70,8 +71,8 @@ impl TrainingJobSubscription {
             (None, Some(id)) => Scope::Model(ids::parse("modelId", &id)?),
             (None, None) => Scope::Workspace,
         };
-        let bus = &ctx.training()?.changes;
-        let stream = watch::watch(ctx.db()?.clone(), bus, principal.workspace_id, scope).await?;
+        let feed = ctx.data::<JobFeed>()?;
+        let stream = watch::watch(ctx.db()?.clone(), feed, principal.workspace_id, scope).await?;
         Ok(stream.map(|item| item.map(TrainingJobUpdate::from).map_err(Into::into)))
     }
 }

@@ -1,5 +1,6 @@
 //! Watching training jobs as they move: the current state first, then an update after every
-//! change announced on the [`ChangeBus`], re-read from the database (notices carry ids only).
+//! change, as the process's [`JobFeed`] re-read it (or, when the feed's read leaves a gap, as the
+//! watcher re-reads it).
 
 use std::collections::{HashMap, VecDeque};
 
@@ -10,7 +11,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::broadcast::Receiver;
 use uuid::Uuid;
 
-use crate::changes::{Change, ChangeBus, JobChanged};
+use super::feed::{FeedItem, JobFeed, JobRead};
 use crate::entities::training_job::{self, JobStatus};
 use crate::entities::training_job_event as event;
 use crate::error::Result;
@@ -47,21 +48,21 @@ struct Watcher {
     db: DatabaseConnection,
     workspace_id: Uuid,
     scope: Scope,
-    notices: Receiver<Change>,
+    feed: Receiver<FeedItem>,
     sent: HashMap<Uuid, Sent>,
     pending: VecDeque<Update>,
     done: bool,
 }
 
-/// Starts watching. Listens on `bus` before reading the current state, so no change falls in
+/// Starts watching. Listens to `feed` before reading the current state, so no change falls in
 /// between. NOT_FOUND when the scope's job or model is not the workspace's.
 pub async fn watch(
     db: DatabaseConnection,
-    bus: &ChangeBus,
+    feed: &JobFeed,
     workspace_id: Uuid,
     scope: Scope,
 ) -> Result<impl Stream<Item = Result<Update>> + Send + 'static> {
-    let notices = bus.subscribe();
+    let feed = feed.subscribe();
     let initial = match scope {
         Scope::Job(id) => vec![super::get(&db, workspace_id, id).await?],
         Scope::Model(id) => {
@@ -74,7 +75,7 @@ pub async fn watch(
         db,
         workspace_id,
         scope,
-        notices,
+        feed,
         sent: HashMap::new(),
         pending: VecDeque::new(),
         done: false,
@@ -117,13 +118,16 @@ impl Watcher {
             if self.done {
                 return None;
             }
-            let reread = match self.notices.recv().await {
-                Ok(Change::Job(notice)) if self.concerns(&notice) => {
+            let reread = match self.feed.recv().await {
+                Ok(FeedItem::Job(read)) if self.concerns(&read.job) => self.take(&read).await,
+                Ok(FeedItem::Unread(notice))
+                    if self.concerns_ids(notice.job_id, notice.model_id) =>
+                {
                     self.reread(&[notice.job_id]).await
                 }
-                Ok(Change::Job(_) | Change::Catalog(_)) => Ok(()),
-                // Notices were lost: catch up with the latest state of every job in scope.
-                Ok(Change::Resync) | Err(RecvError::Lagged(_)) => self.catch_up().await,
+                Ok(FeedItem::Job(_) | FeedItem::Unread(_)) => Ok(()),
+                // Changes were missed: catch up with the latest state of every job in scope.
+                Ok(FeedItem::Resync) | Err(RecvError::Lagged(_)) => self.catch_up().await,
                 Err(RecvError::Closed) => return None,
             };
             if let Err(err) = reread {
@@ -133,13 +137,29 @@ impl Watcher {
         }
     }
 
-    fn concerns(&self, notice: &JobChanged) -> bool {
-        notice.workspace_id == self.workspace_id
-            && match self.scope {
-                Scope::Job(id) => notice.job_id == id,
-                Scope::Model(id) => notice.model_id == id,
-                Scope::Workspace => true,
+    fn concerns(&self, job: &training_job::Model) -> bool {
+        job.workspace_id == self.workspace_id && self.concerns_ids(job.id, job.model_id)
+    }
+
+    /// Whether a job of this workspace with these ids is in scope.
+    fn concerns_ids(&self, job_id: Uuid, model_id: Uuid) -> bool {
+        match self.scope {
+            Scope::Job(id) => job_id == id,
+            Scope::Model(id) => model_id == id,
+            Scope::Workspace => true,
+        }
+    }
+
+    /// Stages the feed's read of a job, or reads the job when the feed's read leaves a gap.
+    async fn take(&mut self, read: &JobRead) -> Result<()> {
+        let last_event = self.sent.get(&read.job.id).and_then(|sent| sent.last_event);
+        match read.events_since(last_event) {
+            Some(new_events) => {
+                self.stage_with(read.job.clone(), new_events, false);
+                Ok(())
             }
+            None => self.reread(&[read.job.id]).await,
+        }
     }
 
     async fn catch_up(&mut self) -> Result<()> {
@@ -170,16 +190,28 @@ impl Watcher {
         Ok(())
     }
 
-    /// Queues an update for `job` when something changed since the last one (or `always`).
+    /// Reads the events of `job` not sent yet and stages them with it.
     async fn stage(&mut self, job: training_job::Model, always: bool) -> Result<()> {
         let last_event = self.sent.get(&job.id).and_then(|sent| sent.last_event);
         let new_events = events_after(&self.db, job.id, last_event).await?;
+        self.stage_with(job, new_events, always);
+        Ok(())
+    }
+
+    /// Queues an update for `job` when something changed since the last one (or `always`).
+    fn stage_with(
+        &mut self,
+        job: training_job::Model,
+        new_events: Vec<event::Model>,
+        always: bool,
+    ) {
+        let last_event = self.sent.get(&job.id).and_then(|sent| sent.last_event);
         let changed = self
             .sent
             .get(&job.id)
             .is_none_or(|sent| sent.status != job.status || sent.updated_at != job.updated_at);
         if !(always || changed || !new_events.is_empty()) {
-            return Ok(());
+            return;
         }
         let sent = Sent {
             status: job.status,
@@ -188,7 +220,6 @@ impl Watcher {
         };
         self.sent.insert(job.id, sent);
         self.pending.push_back(Update { job, new_events });
-        Ok(())
     }
 }
 

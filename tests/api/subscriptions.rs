@@ -268,3 +268,36 @@ async fn a_subscriber_on_one_replica_sees_a_change_made_by_another() {
     let (status, _) = replica.stop();
     assert!(status.success());
 }
+
+/// SQL statements one refresh of a running job costs in all, the fan-out of the change to
+/// `subscribers` subscribers of the job included.
+async fn statements_for_one_change(subscribers: usize) -> usize {
+    let (fixture, base, job_id) = started().await;
+    let app = &fixture.app;
+    let mut clients = Vec::new();
+    for _ in 0..subscribers {
+        let mut ws = subscribe(&base, Some(&app.admin), json!({ "jobId": job_id })).await;
+        next_update(&mut ws, "next").await;
+        clients.push(ws);
+    }
+    fixture.emulator.advance(5);
+    let auth = tuner::auth::authenticate(&app.db, Some(&app.admin))
+        .await
+        .expect("authenticate");
+    app.reset_statements();
+    let refresh = format!("mutation {{ refreshTrainingJob(id: \"{job_id}\") {{ status }} }}");
+    let request = async_graphql::Request::new(refresh);
+    let response = tuner::schema::execute(&app.schema, &app.db, auth, request).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    for ws in &mut clients {
+        next_update(ws, "next").await;
+    }
+    app.statements()
+}
+
+#[tokio::test]
+async fn a_change_is_read_once_however_many_subscribe() {
+    let one = statements_for_one_change(1).await;
+    let many = statements_for_one_change(12).await;
+    assert_eq!(many, one, "the subscribers share one read of the change");
+}
