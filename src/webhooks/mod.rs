@@ -1,6 +1,8 @@
 //! Provider webhooks (`POST /webhooks/openai`): a signed delivery says a job changed; tuner
 //! checks the signature with the job's workspace secret, handles each delivery once, and asks
-//! the provider about the job at once instead of waiting for the poller.
+//! the provider about the job at once instead of waiting for the poller. A delivery about a job
+//! tuner does not know is answered only when some workspace's secret signed it, so an unsigned
+//! caller cannot learn which job ids tuner knows.
 
 pub mod signature;
 
@@ -10,7 +12,7 @@ use sea_orm::{
 };
 use serde::Deserialize;
 
-use crate::entities::{training_job, webhook_delivery};
+use crate::entities::{provider_credential, training_job, webhook_delivery};
 use crate::error::{is_unique_violation, Error};
 use crate::secrets::SecretBox;
 use crate::training_jobs::{tracking, TrainingSettings};
@@ -22,6 +24,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const MAX_ID_CHARS: usize = 256;
 /// Most jobs looked at for one provider job id (ids are unique per provider in practice).
 const MAX_CANDIDATES: u64 = 16;
+/// Most webhook secrets tried on a delivery about a job tuner does not know.
+const MAX_SECRETS_TRIED: u64 = 1_000;
 
 /// The Standard Webhooks headers of a delivery, as received (absent ones are `None`).
 #[derive(Debug, Default, Clone, Copy)]
@@ -127,15 +131,21 @@ pub async fn receive(
     }
     let event: Event = serde_json::from_slice(body)
         .map_err(|err| Rejection::BadPayload(format!("the body is not a webhook event: {err}")))?;
+    let (id, timestamp, header) = check_headers(headers, now)?;
     let jobs = training_job::Entity::find()
         .filter(training_job::Column::ProviderJobId.eq(event.data.id.as_str()))
         .limit(MAX_CANDIDATES)
         .all(db)
         .await?;
     if jobs.is_empty() {
+        let signed = signed_by_any_workspace(db, secrets, (id, timestamp, header), body).await?;
+        if !signed {
+            return Err(Rejection::Unauthorized(
+                "the webhook-signature does not match",
+            ));
+        }
         return Ok(Outcome::Ignored);
     }
-    let (id, timestamp, header) = check_headers(headers, now)?;
     let mut job = None;
     let mut any_secret = false;
     for candidate in jobs {
@@ -201,6 +211,35 @@ async fn signing_key(
         return Ok(None);
     };
     Ok(signature::decode_secret(&secrets.decrypt(&sealed)?))
+}
+
+/// Whether one of the webhook secrets set in any workspace signed the delivery.
+async fn signed_by_any_workspace(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    (id, timestamp, header): (&str, i64, &str),
+    body: &[u8],
+) -> Result<bool, Rejection> {
+    let sealed: Vec<String> = provider_credential::Entity::find()
+        .select_only()
+        .column(provider_credential::Column::WebhookSecretCiphertext)
+        .filter(provider_credential::Column::WebhookSecretCiphertext.is_not_null())
+        .limit(MAX_SECRETS_TRIED)
+        .into_tuple::<Option<String>>()
+        .all(db)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    for sealed in sealed {
+        let Some(key) = signature::decode_secret(&secrets.decrypt(&sealed)?) else {
+            continue;
+        };
+        if signature::verify(&key, id, timestamp, body, header) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Records the delivery; false when its id was recorded before (including by a racing request).

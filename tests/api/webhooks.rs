@@ -204,13 +204,28 @@ async fn missing_headers_and_malformed_signatures_are_unauthorized() {
 }
 
 #[tokio::test]
-async fn a_webhook_about_an_unknown_job_is_ignored() {
+async fn a_signed_webhook_about_an_unknown_job_is_ignored() {
     let setup = setup().await;
     let body = event("ftjob-not-ours");
     let (status, reply) = deliver(&setup.base, SECRET, "msg_x", now(), &body).await;
     assert_eq!((status, reply), (200, json!({ "status": "ignored" })));
-    let (status, reply) = post(&setup.base, [None, None, None], &body).await;
-    assert_eq!((status, reply), (200, json!({ "status": "ignored" })));
+}
+
+#[tokio::test]
+async fn unsigned_callers_cannot_tell_known_jobs_from_unknown_ones() {
+    let setup = setup().await;
+    let other = format!("whsec_{}", STANDARD.encode(b"a secret nobody set"));
+    for job in [setup.provider_job_id.as_str(), "ftjob-not-ours"] {
+        let body = event(job);
+        let (status, _) = post(&setup.base, [None, None, None], &body).await;
+        assert_eq!(status, 401, "{job} without a signature");
+        let (status, reply) = deliver(&setup.base, &other, "msg_u", now(), &body).await;
+        assert_eq!(
+            (status, reply["error"].as_str()),
+            (401, Some("the webhook-signature does not match")),
+            "{job} signed with a secret no workspace has"
+        );
+    }
 }
 
 #[tokio::test]
