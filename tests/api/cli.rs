@@ -24,7 +24,7 @@ pub(crate) struct Server {
     /// `host:port` it listens on.
     pub(crate) address: String,
     stdout: Arc<Mutex<Vec<String>>>,
-    reader: std::thread::JoinHandle<()>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -67,7 +67,7 @@ impl Server {
             child,
             address,
             stdout,
-            reader,
+            reader: Some(reader),
         }
     }
 
@@ -91,9 +91,19 @@ impl Server {
             .status()
             .expect("kill");
         let status = self.child.wait().expect("wait");
-        self.reader.join().expect("reader");
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("reader");
+        }
         let printed = self.stdout.lock().expect("lock").clone();
         (status, printed)
+    }
+}
+
+impl Drop for Server {
+    /// A failing test must not leave its server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
