@@ -54,9 +54,10 @@ impl Workspace {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    /// Credit balance, spent by training jobs.
-    async fn credits(&self) -> i64 {
-        self.0.credits
+    /// Credit balance, spent by training jobs. EDITOR and up.
+    async fn credits(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        ctx.principal(Role::Editor)?;
+        Ok(self.0.credits)
     }
     /// When the workspace was created.
     async fn created_at(&self) -> DateTime<Utc> {

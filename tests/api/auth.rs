@@ -60,11 +60,7 @@ async fn the_viewer_shows_the_token_workspace_and_role() {
     ws.credits = Set(1_250);
     ws.update(&app.db).await.expect("update");
 
-    for (role, name) in [
-        (Role::Reader, "READER"),
-        (Role::Editor, "EDITOR"),
-        (Role::Admin, "ADMIN"),
-    ] {
+    for (role, name) in [(Role::Editor, "EDITOR"), (Role::Admin, "ADMIN")] {
         let token = app.token(role).await;
         let reply = app.gql(&token, VIEWER, json!({})).await;
         assert_eq!(
@@ -79,6 +75,19 @@ async fn the_viewer_shows_the_token_workspace_and_role() {
             })
         );
     }
+}
+
+#[tokio::test]
+async fn a_reader_sees_its_workspace_but_not_its_credits() {
+    let app = TestApp::spawn().await;
+    let reader = app.token(Role::Reader).await;
+    let reply = app
+        .gql(&reader, "{ viewer { workspace { id name } role } }", json!({}))
+        .await;
+    assert_eq!(reply.data()["viewer"]["workspace"]["name"], "test");
+    assert_eq!(reply.data()["viewer"]["role"], "READER");
+    let reply = app.gql(&reader, VIEWER, json!({})).await;
+    assert_eq!(reply.code(), "FORBIDDEN");
 }
 
 #[tokio::test]
