@@ -33,6 +33,8 @@ use crate::webhooks;
 mod endpoints;
 mod websocket;
 
+pub use websocket::Sockets;
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -44,6 +46,8 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// Training settings (refreshing a job a webhook announces).
     pub training: TrainingSettings,
+    /// The open subscription sockets.
+    pub sockets: Sockets,
 }
 
 impl AppState {
@@ -54,6 +58,7 @@ impl AppState {
             db,
             secrets,
             training,
+            sockets: Sockets::default(),
         }
     }
 }

@@ -11,6 +11,9 @@ use crate::secrets::SecretBox;
 use crate::training_jobs::{self, TrainingSettings};
 use crate::{auth, credits, db, schema, transfer, workspaces};
 
+/// How long a shutting-down server waits for its WebSockets to close.
+const SOCKETS_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -120,9 +123,11 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     training_jobs::tracking::spawn_poller(db.clone(), secrets.clone(), training.clone());
     crate::change_relay::spawn(db.clone(), training.changes.clone());
     let state = AppState::new(db.clone(), secrets, training);
+    let sockets = state.sockets.clone();
     let router = app::router(state, &HttpOptions::from(&args))?;
     tracing::info!(%address, "tuner is listening; GraphiQL at http://{address}/graphql");
     app::serve(listener, router, shutdown).await?;
+    sockets.close_all(SOCKETS_GRACE).await;
     db.close().await.context("cannot close the database")?;
     Ok(())
 }

@@ -1,17 +1,45 @@
 //! GraphQL subscriptions over WebSocket on `GET /graphql` (sub-protocols `graphql-transport-ws`
 //! and the older `graphql-ws`). The caller's token comes from the `connection_init` payload
 //! (`{"authorization": "Bearer ..."}`), or else from the upgrade request's `Authorization` header.
+//! When the server shuts down, every socket is closed with code 1001 (going away), so clients
+//! know to reconnect elsewhere.
+
+use std::time::Duration;
 
 use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Request};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
 use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::AppState;
 use crate::{auth, schema};
+
+/// The open WebSockets of a server, to close them when it shuts down.
+#[derive(Clone, Debug, Default)]
+pub struct Sockets {
+    closing: CancellationToken,
+    open: TaskTracker,
+}
+
+impl Sockets {
+    /// Closes every open socket with 1001 (going away) and waits up to `grace` for them.
+    pub async fn close_all(&self, grace: Duration) {
+        self.closing.cancel();
+        self.open.close();
+        if tokio::time::timeout(grace, self.open.wait()).await.is_err() {
+            tracing::warn!(
+                open = self.open.len(),
+                "some WebSockets did not close in time"
+            );
+        }
+    }
+}
 
 /// Whether the request asks to switch to WebSocket.
 pub fn is_upgrade(request: &Request) -> bool {
@@ -37,10 +65,35 @@ pub async fn upgrade(state: AppState, request: Request) -> Response {
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
-                .on_connection_init(move |payload| connection_init(state.db, payload, header_token))
-                .serve()
+            let sockets = state.sockets.clone();
+            sockets
+                .open
+                .track_future(serve(socket, state, protocol, header_token))
         })
+}
+
+/// Serves subscriptions on `socket` until the client leaves or the server shuts down.
+async fn serve(
+    socket: WebSocket,
+    state: AppState,
+    protocol: GraphQLProtocol,
+    header_token: Option<String>,
+) {
+    let closing = state.sockets.closing.clone();
+    let (mut sink, stream) = socket.split();
+    let input = stream.take_until(closing.clone().cancelled_owned());
+    GraphQLWebSocket::new_with_pair(&mut sink, input, state.schema.clone(), protocol)
+        .on_connection_init(move |payload| connection_init(state.db, payload, header_token))
+        .serve()
+        .await;
+    if closing.is_cancelled() {
+        let frame = CloseFrame {
+            code: close_code::AWAY,
+            reason: "the server is shutting down".into(),
+        };
+        // The client may be gone already.
+        let _ = sink.send(Message::Close(Some(frame))).await;
+    }
 }
 
 /// The token of an `Authorization` value; an unusable value still counts as a (bad) token.

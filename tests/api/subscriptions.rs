@@ -301,3 +301,24 @@ async fn a_change_is_read_once_however_many_subscribe() {
     let many = statements_for_one_change(12).await;
     assert_eq!(many, one, "the subscribers share one read of the change");
 }
+
+#[tokio::test]
+async fn a_server_shutting_down_closes_its_subscriptions_as_going_away() {
+    let app = crate::harness::TestApp::spawn().await;
+    let server = crate::cli::Server::start(&app.database_url);
+    let base = format!("http://{}", server.address);
+    let mut ws = subscribe(&base, Some(&app.admin), json!({})).await;
+    let stopping = tokio::task::spawn_blocking(move || server.stop());
+    let frame = loop {
+        let next = tokio::time::timeout(Duration::from_secs(10), ws.next()).await;
+        match next.expect("a close within 10 s") {
+            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("closed without a close frame: {other:?}"),
+        }
+    };
+    let frame = frame.expect("a close frame with a code");
+    assert_eq!(u16::from(frame.code), 1001, "{frame:?}");
+    let (status, _) = stopping.await.expect("stop");
+    assert!(status.success());
+}
