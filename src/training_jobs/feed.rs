@@ -7,6 +7,7 @@
 //! that hears [`FeedItem::Unread`] reads the job itself.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -22,6 +23,8 @@ use crate::error::Result;
 /// A job as the feed just read it, with the events stored after `events_after`.
 #[derive(Debug)]
 pub struct JobRead {
+    /// Reads are numbered from 1 in the order they begin.
+    pub number: u64,
     /// The job, re-read after the change.
     pub job: training_job::Model,
     /// `new_events` are all the job's events stored after this one; all its events when `None`.
@@ -65,6 +68,17 @@ pub enum FeedItem {
 
 struct Shared {
     sender: Sender<FeedItem>,
+    /// Reads begun so far.
+    reads: AtomicU64,
+}
+
+/// A watcher's end of the feed.
+pub struct Subscription {
+    /// What the feed sends from now on.
+    pub items: Receiver<FeedItem>,
+    /// Reads numbered up to this one began before the subscription: the watcher's own read of
+    /// the current state, made after subscribing, is at least as fresh, so it skips them.
+    pub fresh_after: u64,
 }
 
 /// The process's feed of re-read job changes.
@@ -82,14 +96,18 @@ impl JobFeed {
         Self {
             db,
             bus: bus.clone(),
-            shared: Arc::new(Shared { sender }),
+            shared: Arc::new(Shared {
+                sender,
+                reads: AtomicU64::new(0),
+            }),
             started: OnceLock::new(),
         }
     }
 
-    /// A new watcher's receiver: the reads made from now on. Starts the feed on first use.
-    pub fn subscribe(&self) -> Receiver<FeedItem> {
-        let receiver = self.shared.sender.subscribe();
+    /// A new watcher's end of the feed. Starts the feed on first use.
+    pub fn subscribe(&self) -> Subscription {
+        let items = self.shared.sender.subscribe();
+        let fresh_after = self.shared.reads.load(Ordering::SeqCst);
         self.started.get_or_init(|| {
             let reader = Reader {
                 db: self.db.clone(),
@@ -98,7 +116,7 @@ impl JobFeed {
             };
             tokio::spawn(reader.run(self.bus.subscribe()));
         });
-        receiver
+        Subscription { items, fresh_after }
     }
 }
 
@@ -122,8 +140,12 @@ impl Reader {
     /// Reads and hands out until the bus closes or the feed is dropped.
     async fn run(mut self, mut notices: Receiver<Change>) {
         loop {
-            let item = match notices.recv().await {
-                Ok(Change::Job(notice)) => match self.read(notice.job_id).await {
+            let notice = notices.recv().await;
+            let Some(shared) = self.shared.upgrade() else {
+                return;
+            };
+            let item = match notice {
+                Ok(Change::Job(notice)) => match self.read(&shared, notice.job_id).await {
                     Ok(Some(read)) => FeedItem::Job(Arc::new(read)),
                     Ok(None) => continue,
                     Err(err) => {
@@ -135,16 +157,14 @@ impl Reader {
                 Ok(Change::Resync) | Err(RecvError::Lagged(_)) => FeedItem::Resync,
                 Err(RecvError::Closed) => return,
             };
-            let Some(shared) = self.shared.upgrade() else {
-                return;
-            };
             // Nobody watching is fine.
             let _ = shared.sender.send(item);
         }
     }
 
     /// The job and its events since the previous read; `None` when the job is gone.
-    async fn read(&mut self, job_id: Uuid) -> Result<Option<JobRead>> {
+    async fn read(&mut self, shared: &Shared, job_id: Uuid) -> Result<Option<JobRead>> {
+        let number = shared.reads.fetch_add(1, Ordering::SeqCst) + 1;
         let Some(job) = training_job::Entity::find_by_id(job_id)
             .one(&self.db)
             .await?
@@ -165,6 +185,7 @@ impl Reader {
             None => None,
         };
         Ok(Some(JobRead {
+            number,
             job,
             events_after,
             new_events,

@@ -11,7 +11,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::broadcast::Receiver;
 use uuid::Uuid;
 
-use super::feed::{FeedItem, JobFeed, JobRead};
+use super::feed::{FeedItem, JobFeed, JobRead, Subscription};
 use crate::entities::training_job::{self, JobStatus};
 use crate::entities::training_job_event as event;
 use crate::error::Result;
@@ -49,6 +49,8 @@ struct Watcher {
     workspace_id: Uuid,
     scope: Scope,
     feed: Receiver<FeedItem>,
+    /// Feed reads numbered up to this one are older than the watcher's first read.
+    fresh_after: u64,
     sent: HashMap<Uuid, Sent>,
     pending: VecDeque<Update>,
     done: bool,
@@ -62,7 +64,10 @@ pub async fn watch(
     workspace_id: Uuid,
     scope: Scope,
 ) -> Result<impl Stream<Item = Result<Update>> + Send + 'static> {
-    let feed = feed.subscribe();
+    let Subscription {
+        items: feed,
+        fresh_after,
+    } = feed.subscribe();
     let initial = match scope {
         Scope::Job(id) => vec![super::get(&db, workspace_id, id).await?],
         Scope::Model(id) => {
@@ -76,6 +81,7 @@ pub async fn watch(
         workspace_id,
         scope,
         feed,
+        fresh_after,
         sent: HashMap::new(),
         pending: VecDeque::new(),
         done: false,
@@ -151,7 +157,11 @@ impl Watcher {
     }
 
     /// Stages the feed's read of a job, or reads the job when the feed's read leaves a gap.
+    /// A read begun before this watcher's own first read is skipped: it is no fresher.
     async fn take(&mut self, read: &JobRead) -> Result<()> {
+        if read.number <= self.fresh_after {
+            return Ok(());
+        }
         let last_event = self.sent.get(&read.job.id).and_then(|sent| sent.last_event);
         match read.events_since(last_event) {
             Some(new_events) => {
