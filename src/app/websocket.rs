@@ -20,6 +20,13 @@ use tokio_util::task::TaskTracker;
 use super::AppState;
 use crate::{auth, schema};
 
+/// Read buffer of one socket. Clients send a few small messages (`connection_init`,
+/// `subscribe`, pings), and the buffer of every idle subscriber stays allocated: the default
+/// 128 KiB would cost ~150 KiB per subscriber instead of ~30 KiB.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Largest message a client may send (a subscription document with its variables).
+const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
 /// The open WebSockets of a server, to close them when it shuts down.
 #[derive(Clone, Debug, Default)]
 pub struct Sockets {
@@ -64,6 +71,9 @@ pub async fn upgrade(state: AppState, request: Request) -> Response {
     let header_token = super::bearer(&parts.headers).map(str::to_owned);
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| {
             let sockets = state.sockets.clone();
             sockets

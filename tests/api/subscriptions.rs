@@ -322,3 +322,21 @@ async fn a_server_shutting_down_closes_its_subscriptions_as_going_away() {
     let (status, _) = stopping.await.expect("stop");
     assert!(status.success());
 }
+
+#[tokio::test]
+async fn a_message_over_one_mebibyte_ends_the_connection() {
+    let (fixture, base, _) = started().await;
+    let mut ws = subscribe(&base, Some(&fixture.app.admin), json!({})).await;
+    let huge =
+        json!({ "id": "2", "type": "subscribe", "payload": { "query": "x".repeat(1_100_000) } });
+    // The server may already be gone while the client still writes.
+    let _ = ws.send(Message::Text(huge.to_string().into())).await;
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(10), ws.next()).await;
+        match next.expect("the connection ends within 10 s") {
+            Some(Ok(Message::Text(text))) => assert!(!text.contains("\"id\":\"2\""), "{text}"),
+            Some(Ok(_)) => continue,
+            None | Some(Err(_)) => break,
+        }
+    }
+}
