@@ -4,6 +4,7 @@
 //! [`Change::Resync`] tells local listeners to re-read everything, so no change is missed. SQLite
 //! runs one process, whose bus hears everything already.
 
+use std::convert::Infallible;
 use std::time::Duration;
 
 use sea_orm::sqlx::postgres::PgListener;
@@ -69,16 +70,22 @@ pub fn spawn(db: DatabaseConnection, bus: ChangeBus) -> Option<tokio::task::Join
     }
     Some(tokio::spawn(async move {
         loop {
-            if let Err(err) = relay(&db, &bus).await {
-                tracing::warn!(error = %err, "lost the change announcements; listening again");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+            let Err(err) = relay(&db, &bus).await;
+            if matches!(err, sea_orm::sqlx::Error::PoolClosed) {
+                // The server is shutting down.
+                return;
             }
+            tracing::warn!(error = %err, "lost the change announcements; listening again");
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }))
 }
 
 /// Listens and relays; returns on an error the listener cannot recover from by itself.
-async fn relay(db: &DatabaseConnection, bus: &ChangeBus) -> Result<(), sea_orm::sqlx::Error> {
+async fn relay(
+    db: &DatabaseConnection,
+    bus: &ChangeBus,
+) -> Result<Infallible, sea_orm::sqlx::Error> {
     let mut listener = PgListener::connect_with(db.get_postgres_connection_pool()).await?;
     listener.listen(CHANNEL).await?;
     // Whatever changed before this listener started (or while it was down) was not heard.
