@@ -82,7 +82,11 @@ async fn a_reader_sees_its_workspace_but_not_its_credits() {
     let app = TestApp::spawn().await;
     let reader = app.token(Role::Reader).await;
     let reply = app
-        .gql(&reader, "{ viewer { workspace { id name } role } }", json!({}))
+        .gql(
+            &reader,
+            "{ viewer { workspace { id name } role } }",
+            json!({}),
+        )
         .await;
     assert_eq!(reply.data()["viewer"]["workspace"]["name"], "test");
     assert_eq!(reply.data()["viewer"]["role"], "READER");
