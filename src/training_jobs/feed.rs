@@ -3,8 +3,9 @@
 //! thousand subscribers cost one read rather than ten thousand.
 //!
 //! The feed starts listening on the [`ChangeBus`] when the first watcher subscribes, before that
-//! watcher reads the current state, so no change falls in between. A watcher that cannot use a read (it missed the events before it) or
-//! that hears [`FeedItem::Unread`] reads the job itself.
+//! watcher reads the current state, so no change falls in between. A watcher that cannot use a
+//! read (it lacks events from before the read) or that hears [`FeedItem::Unread`] reads the job
+//! itself.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
