@@ -237,7 +237,7 @@ impl Scratch {
             .with_context(|| format!("cannot create database {name}"))?;
         db.close().await.ok();
         Ok(Scratch {
-            url: with_database(admin, &name),
+            url: tuner::db::with_database_name(admin, &name),
             dir,
             postgres: Some((admin.to_owned(), name)),
         })
@@ -254,23 +254,6 @@ impl Scratch {
             .with_context(|| format!("cannot drop database {name}"))?;
         db.close().await.ok();
         Ok(())
-    }
-}
-
-/// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (without_query, query) = match url.split_once('?') {
-        Some((u, q)) => (u, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
-    let base = match without_query[scheme_end..].find('/') {
-        Some(slash) => &without_query[..scheme_end + slash],
-        None => without_query,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
     }
 }
 
