@@ -5,11 +5,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use sea_orm::DatabaseConnection;
@@ -25,15 +23,17 @@ use tracing::Level;
 
 use crate::auth;
 use crate::config::ServeArgs;
+use crate::graphql::QueryLimits;
 use crate::schema::{self, AppSchema};
 use crate::secrets::SecretBox;
 use crate::training_jobs::TrainingSettings;
 use crate::webhooks;
 
 mod endpoints;
+mod graphql_http;
 mod websocket;
 
-pub use websocket::Sockets;
+pub use websocket::{SocketLimits, Sockets};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -51,14 +51,21 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State serving from `db`, with the secrets key and training settings.
-    pub fn new(db: DatabaseConnection, secrets: SecretBox, training: TrainingSettings) -> Self {
+    /// State serving from `db`, with the secrets key, training settings and the limits of
+    /// `options`.
+    pub fn new(
+        db: DatabaseConnection,
+        secrets: SecretBox,
+        training: TrainingSettings,
+        options: &HttpOptions,
+    ) -> Self {
+        let schema = schema::build(db.clone(), secrets.clone(), training.clone(), options.query);
         Self {
-            schema: schema::build(db.clone(), secrets.clone(), training.clone()),
+            schema,
             db,
             secrets,
             training,
-            sockets: Sockets::default(),
+            sockets: Sockets::new(options.sockets),
         }
     }
 }
@@ -72,6 +79,10 @@ pub struct HttpOptions {
     pub cors_origins: Vec<String>,
     /// Longest a request may take.
     pub request_timeout: Duration,
+    /// What one GraphQL operation may ask for and answer.
+    pub query: QueryLimits,
+    /// Limits on subscription sockets.
+    pub sockets: SocketLimits,
 }
 
 impl From<&ServeArgs> for HttpOptions {
@@ -80,6 +91,15 @@ impl From<&ServeArgs> for HttpOptions {
             body_limit: args.body_limit,
             cors_origins: args.cors_origins.clone(),
             request_timeout: Duration::from_secs(args.request_timeout),
+            query: QueryLimits {
+                max_fields: args.max_query_fields,
+                max_answer_bytes: args.max_answer_bytes,
+            },
+            sockets: SocketLimits {
+                init_timeout: Duration::from_secs(args.ws_init_timeout.max(1)),
+                max_subscriptions: args.max_subscriptions_per_connection,
+                max_connections_per_token: args.max_connections_per_token,
+            },
         }
     }
 }
@@ -106,7 +126,10 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
             options.request_timeout,
         ));
     let mut router = Router::new()
-        .route("/graphql", get(graphql_get).post(graphql))
+        .route(
+            "/graphql",
+            get(graphql_http::graphql_get).post(graphql_http::graphql_post),
+        )
         .route(
             "/export/training-blocks",
             get(endpoints::export_training_blocks),
@@ -152,27 +175,6 @@ fn cors_layer(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
     ))
 }
 
-async fn graphql(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
-    let token = bearer(&headers);
-    let request = request.into_inner();
-    let auth = match auth::authenticate(&state.db, token).await {
-        Ok(auth) => auth,
-        Err(err) => {
-            return async_graphql::Response::from_errors(vec![
-                async_graphql::Error::from(err).into_server_error(Default::default())
-            ])
-            .into()
-        }
-    };
-    schema::execute(&state.schema, &state.db, auth, request)
-        .await
-        .into()
-}
-
 /// The token of an `Authorization` header; a header that is not `Bearer <token>` counts as an
 /// invalid token, not a missing one.
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -183,25 +185,6 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
             .ok()
             .and_then(auth::bearer_token)
             .unwrap_or("malformed"),
-    )
-}
-
-/// `GET /graphql`: subscriptions over WebSocket when the request is an upgrade, else GraphiQL.
-async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
-    if websocket::is_upgrade(&request) {
-        websocket::upgrade(state, request).await
-    } else {
-        graphiql().await.into_response()
-    }
-}
-
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .title("tuner GraphiQL")
-            .finish(),
     )
 }
 

@@ -122,9 +122,10 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     // Its first round runs at once: interrupted submissions are reconciled on start.
     training_jobs::tracking::spawn_poller(db.clone(), secrets.clone(), training.clone());
     crate::change_relay::spawn(db.clone(), training.changes.clone());
-    let state = AppState::new(db.clone(), secrets, training);
+    let options = HttpOptions::from(&args);
+    let state = AppState::new(db.clone(), secrets, training, &options);
     let sockets = state.sockets.clone();
-    let router = app::router(state, &HttpOptions::from(&args))?;
+    let router = app::router(state, &options)?;
     tracing::info!(%address, "tuner is listening; GraphiQL at http://{address}/graphql");
     app::serve(listener, router, shutdown).await?;
     sockets.close_all(SOCKETS_GRACE).await;

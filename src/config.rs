@@ -130,6 +130,31 @@ pub struct ServeArgs {
     #[arg(long, env = "TUNER_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout: u64,
 
+    /// Most field selections one GraphQL document may make once its fragments are expanded
+    /// (aliases and `__typename` count). Larger documents are refused before they run.
+    #[arg(long, env = "TUNER_MAX_QUERY_FIELDS", default_value_t = 5_000)]
+    pub max_query_fields: usize,
+
+    /// Most bytes of text one GraphQL answer may hold; a larger answer is replaced by an error.
+    #[arg(long, env = "TUNER_MAX_ANSWER_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_answer_bytes: usize,
+
+    /// Seconds a subscription WebSocket may wait before sending `connection_init`.
+    #[arg(long, env = "TUNER_WS_INIT_TIMEOUT", default_value_t = 10)]
+    pub ws_init_timeout: u64,
+
+    /// Most operations running at once on one subscription WebSocket.
+    #[arg(
+        long,
+        env = "TUNER_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        default_value_t = 100
+    )]
+    pub max_subscriptions_per_connection: usize,
+
+    /// Most subscription WebSockets open at once with one API token.
+    #[arg(long, env = "TUNER_MAX_CONNECTIONS_PER_TOKEN", default_value_t = 100)]
+    pub max_connections_per_token: usize,
+
     /// Training settings.
     #[command(flatten)]
     pub training: TrainingArgs,

@@ -107,6 +107,27 @@ impl From<anyhow::Error> for Error {
     }
 }
 
+/// Most characters of a client's input quoted back in an error message.
+pub const MAX_QUOTED_CHARS: usize = 100;
+
+/// `text` quoted for an error message: whole when short, else its first
+/// [`MAX_QUOTED_CHARS`] characters and its length.
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        None => format!("{text:?}"),
+        Some((cut, _)) => format!("{:?}… ({} characters)", &text[..cut], text.chars().count()),
+    }
+}
+
+/// `message` cut to at most `max_chars` characters, marked with `…` when cut.
+pub fn clip(mut message: String, max_chars: usize) -> String {
+    if let Some((cut, _)) = message.char_indices().nth(max_chars) {
+        message.truncate(cut);
+        message.push('…');
+    }
+    message
+}
+
 /// Whether a database error is a unique-constraint violation (a lost race on a unique key).
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))

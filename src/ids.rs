@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
+use crate::error::{excerpt, Error, Result};
 
 /// A new id; UUIDv7 ids sort by creation time, which keyset pagination relies on.
 pub fn new_id() -> Uuid {
@@ -13,8 +13,12 @@ pub fn new_id() -> Uuid {
 
 /// Parses a client-supplied id, naming `field` when it is malformed.
 pub fn parse(field: &str, raw: &str) -> Result<Uuid> {
-    Uuid::try_parse(raw.trim())
-        .map_err(|_| Error::bad_input(field, format!("{field} is not a valid id: {raw:?}")))
+    Uuid::try_parse(raw.trim()).map_err(|_| {
+        Error::bad_input(
+            field,
+            format!("{field} is not a valid id: {}", excerpt(raw)),
+        )
+    })
 }
 
 /// Parses a list of ids, dropping repeats while keeping the first-seen order.

@@ -16,6 +16,7 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod global_rules;
+pub mod graphql;
 pub mod ids;
 pub mod pagination;
 pub mod provider;

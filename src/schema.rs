@@ -2,9 +2,12 @@
 //! so the SDL can be exported anywhere.
 
 use async_graphql::dataloader::DataLoader;
+use std::sync::Arc;
+
 use async_graphql::{
-    Data, MergedObject, MergedSubscription, Request, Response, Schema, SchemaBuilder, Value,
+    Data, MergedObject, MergedSubscription, Request, Response, Schema, SchemaBuilder,
 };
+use futures_util::stream::{BoxStream, StreamExt};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
@@ -13,6 +16,7 @@ use crate::available_models::graphql::AvailableModelQuery;
 use crate::credits::graphql::CreditQuery;
 use crate::custom_models::graphql::{CustomModelMutation, CustomModelQuery};
 use crate::global_rules::graphql::{GlobalRuleMutation, GlobalRuleQuery};
+use crate::graphql::{self, QueryLimits, MAX_NESTING};
 use crate::secrets::SecretBox;
 use crate::training_blocks::graphql::{TrainingBlockMutation, TrainingBlockQuery};
 use crate::training_blocks::loader::ExchangeLoader;
@@ -70,12 +74,17 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
-    .limit_recursive_depth(64)
+    .limit_recursive_depth(MAX_NESTING)
     .limit_directives(16)
 }
 
-/// The schema, serving from `db`, with the secrets key and training settings.
-pub fn build(db: DatabaseConnection, secrets: SecretBox, training: TrainingSettings) -> AppSchema {
+/// The schema, serving from `db`, with the secrets key, training settings and query limits.
+pub fn build(
+    db: DatabaseConnection,
+    secrets: SecretBox,
+    training: TrainingSettings,
+    limits: QueryLimits,
+) -> AppSchema {
     let available_models = AvailableModelsCache::new(&training.changes);
     let job_feed = JobFeed::new(db.clone(), &training.changes);
     builder()
@@ -84,6 +93,7 @@ pub fn build(db: DatabaseConnection, secrets: SecretBox, training: TrainingSetti
         .data(secrets)
         .data(available_models)
         .data(training)
+        .data(limits)
         .finish()
 }
 
@@ -112,58 +122,35 @@ pub async fn execute(
     auth: Auth,
     request: Request,
 ) -> Response {
-    if let Err(message) = check_upload_markers(&request) {
-        let error = crate::error::Error::bad_input("variables", message);
-        return Response::from_errors(vec![
-            async_graphql::Error::from(error).into_server_error(Default::default())
-        ]);
-    }
+    let (request, finisher) = match graphql::prepare(request, &limits(schema)) {
+        Ok(prepared) => prepared.split(),
+        Err(refused) => return *refused,
+    };
     let loader = DataLoader::new(ExchangeLoader::new(db.clone()), tokio::spawn);
-    let mut response = schema.execute(request.data(auth).data(loader)).await;
-    label_errors(&mut response);
-    response
+    let response = schema.execute(request.data(auth).data(loader)).await;
+    finisher.finish(response)
 }
 
-/// The text the multipart request spec puts where a file goes; the engine trusts it blindly.
-const UPLOAD_MARKER: &str = "#__graphql_file__:";
-
-/// Refuses upload markers that do not point at a file of this request: written by hand in the
-/// query or variables, they would make the engine read a file that is not there.
-fn check_upload_markers(request: &Request) -> Result<(), String> {
-    if request.query.contains(UPLOAD_MARKER) {
-        return Err(
-            "files can only be sent as a multipart request, not written into the query".to_owned(),
-        );
-    }
-    let files = request.uploads.len();
-    let mut variables = request.variables.values();
-    if variables.all(|value| markers_point_at_files(value, files)) {
-        return Ok(());
-    }
-    Err("a variable refers to an uploaded file that this request does not carry; send files as a multipart request".to_owned())
-}
-
-fn markers_point_at_files(value: &Value, files: usize) -> bool {
-    match value {
-        Value::String(text) => match text.strip_prefix(UPLOAD_MARKER) {
-            Some(index) => index.parse::<usize>().is_ok_and(|i| i < files),
-            None => true,
-        },
-        Value::List(items) => items.iter().all(|item| markers_point_at_files(item, files)),
-        Value::Object(fields) => fields
-            .values()
-            .all(|item| markers_point_at_files(item, files)),
-        _ => true,
-    }
-}
-
-/// Errors raised by the GraphQL engine itself (syntax, unknown fields, wrong argument types,
-/// limits) carry no code; they are all the client's to fix, so they get `BAD_USER_INPUT`.
-fn label_errors(response: &mut Response) {
-    for error in &mut response.errors {
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", Value::from("BAD_USER_INPUT"));
+/// Runs one subscription (or any operation sent over a WebSocket) with the connection's data;
+/// every answer it streams is finished like [`execute`]'s.
+pub fn execute_stream(
+    schema: &AppSchema,
+    request: Request,
+    connection: Arc<Data>,
+) -> BoxStream<'static, Response> {
+    match graphql::prepare(request, &limits(schema)) {
+        Ok(prepared) => {
+            let (request, finisher) = prepared.split();
+            schema
+                .execute_stream_with_session_data(request, connection)
+                .map(move |response| finisher.finish(response))
+                .boxed()
         }
+        Err(refused) => futures_util::stream::once(async move { *refused }).boxed(),
     }
+}
+
+/// The limits the schema was built with.
+fn limits(schema: &AppSchema) -> QueryLimits {
+    schema.data::<QueryLimits>().copied().unwrap_or_default()
 }

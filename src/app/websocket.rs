@@ -1,24 +1,28 @@
 //! GraphQL subscriptions over WebSocket on `GET /graphql` (sub-protocols `graphql-transport-ws`
 //! and the older `graphql-ws`). The caller's token comes from the `connection_init` payload
 //! (`{"authorization": "Bearer ..."}`), or else from the upgrade request's `Authorization` header.
-//! When the server shuts down, every socket is closed with code 1001 (going away), so clients
-//! know to reconnect elsewhere.
+//! Connections per token, operations per connection, message size and the wait for
+//! `connection_init` are limited. When the server shuts down, every socket is closed with code
+//! 1001 (going away), so clients know to reconnect elsewhere.
 
+mod protocol;
+mod session;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::Data;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
-use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt};
-use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use uuid::Uuid;
 
+use self::protocol::Protocol;
+use self::session::Session;
 use super::AppState;
-use crate::{auth, schema};
 
 /// Read buffer of one socket. Clients send a few small messages (`connection_init`,
 /// `subscribe`, pings), and the buffer of every idle subscriber stays allocated: the default
@@ -27,14 +31,53 @@ const READ_BUFFER_BYTES: usize = 4 * 1024;
 /// Largest message a client may send (a subscription document with its variables).
 const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
-/// The open WebSockets of a server, to close them when it shuts down.
+/// The sub-protocols spoken, preferred first.
+const PROTOCOLS: [(&str, Protocol); 2] = [
+    ("graphql-transport-ws", Protocol::TransportWs),
+    ("graphql-ws", Protocol::LegacyWs),
+];
+
+/// Limits on subscription sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketLimits {
+    /// How long a socket may wait before sending `connection_init`.
+    pub init_timeout: Duration,
+    /// Most operations running at once on one connection.
+    pub max_subscriptions: usize,
+    /// Most connections open at once with one token (connections without a valid token share
+    /// one such allowance).
+    pub max_connections_per_token: usize,
+}
+
+impl Default for SocketLimits {
+    fn default() -> Self {
+        Self {
+            init_timeout: Duration::from_secs(10),
+            max_subscriptions: 100,
+            max_connections_per_token: 100,
+        }
+    }
+}
+
+/// The open WebSockets of a server: their limits, their count per token, and what closes them
+/// when the server shuts down.
 #[derive(Clone, Debug, Default)]
 pub struct Sockets {
+    limits: SocketLimits,
     closing: CancellationToken,
     open: TaskTracker,
+    per_token: Arc<Mutex<HashMap<Option<Uuid>, usize>>>,
 }
 
 impl Sockets {
+    /// No sockets yet, with these limits.
+    pub fn new(limits: SocketLimits) -> Self {
+        Self {
+            limits,
+            ..Self::default()
+        }
+    }
+
     /// Closes every open socket with 1001 (going away) and waits up to `grace` for them.
     pub async fn close_all(&self, grace: Duration) {
         self.closing.cancel();
@@ -44,6 +87,40 @@ impl Sockets {
                 open = self.open.len(),
                 "some WebSockets did not close in time"
             );
+        }
+    }
+
+    /// A place for one more connection of `token` (`None`: no valid token), unless it has
+    /// as many as allowed.
+    fn admit(&self, token: Option<Uuid>) -> Option<ConnectionSlot> {
+        let mut counts = self.per_token.lock().unwrap_or_else(|e| e.into_inner());
+        let count = counts.entry(token).or_default();
+        if *count >= self.limits.max_connections_per_token {
+            return None;
+        }
+        *count += 1;
+        Some(ConnectionSlot {
+            token,
+            counts: self.per_token.clone(),
+        })
+    }
+}
+
+/// One connection counted against its token; dropping it frees the place.
+#[derive(Debug)]
+struct ConnectionSlot {
+    token: Option<Uuid>,
+    counts: Arc<Mutex<HashMap<Option<Uuid>, usize>>>,
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = counts.get_mut(&self.token) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.token);
+            }
         }
     }
 }
@@ -60,69 +137,38 @@ pub fn is_upgrade(request: &Request) -> bool {
 /// Accepts the WebSocket and serves the schema's subscriptions on it.
 pub async fn upgrade(state: AppState, request: Request) -> Response {
     let (mut parts, _body) = request.into_parts();
-    let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &state).await {
-        Ok(protocol) => protocol,
-        Err(rejection) => return rejection.into_response(),
-    };
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
+    let Some(protocol) = requested_protocol(&parts.headers) else {
+        let message = "ask for the WebSocket sub-protocol graphql-transport-ws (or graphql-ws)";
+        return (axum::http::StatusCode::BAD_REQUEST, message).into_response();
+    };
     let header_token = super::bearer(&parts.headers).map(str::to_owned);
     upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .protocols(PROTOCOLS.map(|(name, _)| name))
         .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| {
-            let sockets = state.sockets.clone();
-            sockets
-                .open
-                .track_future(serve(socket, state, protocol, header_token))
+            let open = state.sockets.open.clone();
+            open.track_future(Session::new(state, protocol, header_token).run(socket))
         })
 }
 
-/// Serves subscriptions on `socket` until the client leaves or the server shuts down.
-async fn serve(
-    socket: WebSocket,
-    state: AppState,
-    protocol: GraphQLProtocol,
-    header_token: Option<String>,
-) {
-    let closing = state.sockets.closing.clone();
-    let (mut sink, stream) = socket.split();
-    let input = stream.take_until(closing.clone().cancelled_owned());
-    GraphQLWebSocket::new_with_pair(&mut sink, input, state.schema.clone(), protocol)
-        .on_connection_init(move |payload| connection_init(state.db, payload, header_token))
-        .serve()
-        .await;
-    if closing.is_cancelled() {
-        let frame = CloseFrame {
-            code: close_code::AWAY,
-            reason: "the server is shutting down".into(),
-        };
-        // The client may be gone already.
-        let _ = sink.send(Message::Close(Some(frame))).await;
-    }
-}
-
-/// The token of an `Authorization` value; an unusable value still counts as a (bad) token.
-fn token_of(value: &str) -> String {
-    auth::bearer_token(value).unwrap_or("malformed").to_owned()
-}
-
-/// Authenticates the connection: every subscription on it runs as this caller. A missing or
-/// invalid token is not refused here: each subscription then fails with UNAUTHENTICATED.
-async fn connection_init(
-    db: DatabaseConnection,
-    payload: serde_json::Value,
-    header_token: Option<String>,
-) -> async_graphql::Result<Data> {
-    let from_payload = ["authorization", "Authorization"]
+/// The sub-protocol to speak: `graphql-transport-ws` when the client offers it, else
+/// `graphql-ws` (the order in which the upgrade answer names them too).
+fn requested_protocol(headers: &axum::http::HeaderMap) -> Option<Protocol> {
+    let offered: Vec<&str> = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
         .iter()
-        .find_map(|key| payload.get(key).and_then(|v| v.as_str()))
-        .map(token_of);
-    let token = from_payload.or(header_token);
-    let auth = auth::authenticate(&db, token.as_deref()).await?;
-    Ok(schema::connection_data(&db, auth))
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    PROTOCOLS
+        .iter()
+        .find(|(name, _)| offered.contains(name))
+        .map(|(_, protocol)| *protocol)
 }

@@ -9,6 +9,8 @@ use super::cache::AvailableModelsCache;
 use super::AvailableModel as Available;
 use crate::auth::Role;
 use crate::context::ContextExt;
+use crate::graphql::answer_budget::LargeText;
+use crate::graphql::SYSTEM_PROMPT_COST;
 
 /// A custom model ready to use, with the system prompt to use it with.
 pub struct AvailableModel(Arc<Available>);
@@ -25,8 +27,8 @@ impl AvailableModel {
         &self.0.model.name
     }
     /// What the model is for.
-    async fn description(&self) -> Option<&str> {
-        self.0.model.description.as_deref()
+    async fn description(&self) -> Option<LargeText<&str>> {
+        self.0.model.description.as_deref().map(LargeText)
     }
     /// The model name to call the provider with, such as `ft:gpt-4o-mini-2024-07-18:org::abc`.
     async fn provider_model(&self) -> &str {
@@ -34,8 +36,9 @@ impl AvailableModel {
     }
     /// The system prompt to send with every conversation: the global rules the model was
     /// trained with. Null when it was trained without rules.
-    async fn system_prompt(&self) -> Option<&str> {
-        self.0.system_prompt.as_deref()
+    #[graphql(complexity = "SYSTEM_PROMPT_COST")]
+    async fn system_prompt(&self) -> Option<LargeText<&str>> {
+        self.0.system_prompt.as_deref().map(LargeText)
     }
     /// The base model it was tuned from.
     async fn base_model(&self) -> &str {

@@ -7,6 +7,7 @@ use super::{ModelPatch, NewModel};
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::entities::custom_model::{self, ModelStatus};
+use crate::graphql::answer_budget::LargeText;
 use crate::ids;
 use crate::training_jobs::types::TrainingJob;
 
@@ -50,8 +51,8 @@ impl CustomModel {
         &self.0.name
     }
     /// What the model is for.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    async fn description(&self) -> Option<LargeText<&str>> {
+        self.0.description.as_deref().map(LargeText)
     }
     /// The fine-tuning provider, such as `openai`.
     async fn provider(&self) -> &str {

@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::entities::global_rule;
+use crate::graphql::answer_budget::LargeText;
+use crate::graphql::SYSTEM_PROMPT_COST;
 use crate::ids;
 
 /// One line of instruction; all rules in order form the system prompt.
@@ -19,8 +21,8 @@ impl GlobalRule {
         ID(self.0.id.to_string())
     }
     /// The instruction: one line, at most 2,000 characters.
-    async fn text(&self) -> &str {
-        &self.0.text
+    async fn text(&self) -> LargeText<&str> {
+        LargeText(&self.0.text)
     }
     /// Where the rule stands in the system prompt; lower comes first.
     async fn position(&self) -> i32 {
@@ -51,13 +53,15 @@ impl GlobalRuleQuery {
 
     /// The system prompt the rules form: their texts in order, joined with newlines. Null when
     /// there are no rules (training examples then carry no system message).
-    async fn system_prompt(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+    #[graphql(complexity = "SYSTEM_PROMPT_COST")]
+    async fn system_prompt(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<LargeText<String>>> {
         let principal = ctx.principal(Role::Editor)?;
         let rules = super::list(ctx.db()?, principal.workspace_id).await?;
-        Ok(super::system_prompt(
-            rules.iter().map(|r| r.text.as_str()),
-            None,
-        ))
+        let prompt = super::system_prompt(rules.iter().map(|r| r.text.as_str()), None);
+        Ok(prompt.map(LargeText))
     }
 }
 

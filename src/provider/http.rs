@@ -139,14 +139,16 @@ impl HttpClient {
 fn parse_base_url(base_url: &str) -> Result<Url, String> {
     let url = Url::parse(base_url.trim()).map_err(|error| {
         format!(
-            "the base URL {base_url:?} is not a URL ({error}); write it like \
-             https://api.openai.com/v1"
+            "the base URL {} is not a URL ({error}); write it like \
+             https://api.openai.com/v1",
+            crate::error::excerpt(base_url)
         )
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
         return Err(format!(
-            "the base URL {base_url:?} must start with https:// (or http://), like \
-             https://api.openai.com/v1"
+            "the base URL {} must start with https:// (or http://), like \
+             https://api.openai.com/v1",
+            crate::error::excerpt(base_url)
         ));
     }
     Ok(url)

@@ -15,6 +15,7 @@ use super::{BlockPatch, NewBlock};
 use crate::context::ContextExt;
 use crate::entities::exchange;
 use crate::entities::training_block::{self, TrainingStatus};
+use crate::graphql::answer_budget::LargeText;
 use crate::pagination::{encode_cursor, Page};
 
 /// Where a training block stands with respect to training.
@@ -53,9 +54,9 @@ impl From<TrainingStatusGql> for TrainingStatus {
 #[derive(SimpleObject, Clone)]
 pub struct Exchange {
     /// What the user says.
-    prompt: String,
+    prompt: LargeText<String>,
     /// What the assistant should answer.
-    response: String,
+    response: LargeText<String>,
 }
 
 /// An example conversation of 1 to 3 exchanges.
@@ -91,12 +92,12 @@ impl TrainingBlock {
     }
     /// Extra rules for this block only, one per line; added after the global rules in its system
     /// prompt.
-    async fn additional_rules(&self) -> Option<&str> {
-        self.model.additional_rules.as_deref()
+    async fn additional_rules(&self) -> Option<LargeText<&str>> {
+        self.model.additional_rules.as_deref().map(LargeText)
     }
     /// Internal notes; never sent for training.
-    async fn notes(&self) -> Option<&str> {
-        self.model.notes.as_deref()
+    async fn notes(&self) -> Option<LargeText<&str>> {
+        self.model.notes.as_deref().map(LargeText)
     }
     /// The exchanges, in conversation order.
     async fn exchanges(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Exchange>> {
@@ -110,8 +111,8 @@ impl TrainingBlock {
         Ok(rows
             .into_iter()
             .map(|e| Exchange {
-                prompt: e.prompt,
-                response: e.response,
+                prompt: LargeText(e.prompt),
+                response: LargeText(e.response),
             })
             .collect())
     }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::events;
 use crate::context::ContextExt;
 use crate::entities::{training_job_checkpoint as checkpoint, training_job_event as event};
+use crate::graphql::answer_budget::LargeText;
 use crate::pagination::{encode_cursor, Page};
 
 /// What a job event is.
@@ -62,7 +63,7 @@ pub struct TrainingJobEvent {
     /// "info", "warn" or "error", as the provider sent it.
     level: String,
     /// What happened.
-    message: String,
+    message: LargeText<String>,
     /// A message or a metrics event.
     kind: JobEventKind,
     /// The figures of a metrics event; null for a message.
@@ -76,7 +77,7 @@ impl From<&event::Model> for TrainingJobEvent {
             id: ID(row.id.to_string()),
             created_at: row.created_at,
             level: row.level.clone(),
-            message: row.message.clone(),
+            message: LargeText(row.message.clone()),
             kind: if is_metrics {
                 JobEventKind::Metrics
             } else {

@@ -4,6 +4,7 @@ use async_graphql::{SimpleObject, ID};
 
 use super::preview::Preview;
 use crate::datasets::report::DatasetIssue;
+use crate::graphql::answer_budget::LargeText;
 
 /// A problem found in the training data, with the blocks it concerns.
 #[derive(SimpleObject)]
@@ -92,9 +93,9 @@ pub struct TrainingPreview {
     /// tuner's charge.
     platform_charge: PlatformCharge,
     /// The system prompt the global rules form (blocks may add their own rules).
-    system_prompt: Option<String>,
+    system_prompt: Option<LargeText<String>>,
     /// The first lines of the training file (JSONL).
-    jsonl_preview: Vec<String>,
+    jsonl_preview: Vec<LargeText<String>>,
 }
 
 impl From<Preview> for TrainingPreview {
@@ -122,11 +123,11 @@ impl From<Preview> for TrainingPreview {
                 block_credits: p.block_credits,
                 total_credits: p.fee_credits + p.block_credits,
             },
-            jsonl_preview: r.sample_lines.clone(),
+            jsonl_preview: r.sample_lines.iter().cloned().map(LargeText).collect(),
             training_model: p.training_model,
             continues_training: p.continues_training,
             provider: p.provider,
-            system_prompt: p.system_prompt,
+            system_prompt: p.system_prompt.map(LargeText),
         }
     }
 }

@@ -9,6 +9,8 @@ use super::request::{JobHyperparameters, JobRequest};
 use crate::context::ContextExt;
 use crate::custom_models::graphql::CustomModel;
 use crate::entities::training_job::{self, JobStatus};
+use crate::graphql::answer_budget::LargeText;
+use crate::graphql::SYSTEM_PROMPT_COST;
 use crate::pagination::{PageArgs, PageRequest};
 use crate::training_blocks::types::TrainingBlock;
 use crate::{custom_models, ids, training_blocks};
@@ -157,8 +159,9 @@ impl TrainingJob {
     }
     /// The system prompt from the global rules when the job was submitted (blocks may have
     /// added their own rules to it).
-    async fn system_prompt(&self) -> Option<&str> {
-        self.0.system_prompt.as_deref()
+    #[graphql(complexity = "SYSTEM_PROMPT_COST")]
+    async fn system_prompt(&self) -> Option<LargeText<&str>> {
+        self.0.system_prompt.as_deref().map(LargeText)
     }
     /// Number of blocks (examples) sent.
     async fn block_count(&self) -> i64 {

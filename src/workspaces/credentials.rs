@@ -10,7 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entities::provider_credential;
-use crate::error::{Error, Result};
+use crate::error::{excerpt, Error, Result};
 use crate::provider::{self, Credentials, FineTuningProvider, ProviderSettings};
 use crate::secrets::SecretBox;
 use crate::{ids, validate, webhooks};
@@ -35,7 +35,8 @@ fn check_provider(provider: &str) -> Result<String> {
         return Err(Error::bad_input(
             "provider",
             format!(
-                "unknown provider {provider:?}; known providers: {}",
+                "unknown provider {}; known providers: {}",
+                excerpt(provider),
                 provider::PROVIDERS.join(", ")
             ),
         ));
@@ -71,7 +72,7 @@ fn check_base_url(provider: &str, base_url: Option<&str>) -> Result<Option<Strin
     if !valid {
         return Err(Error::bad_input(
             "baseUrl",
-            format!("baseUrl must be an http(s) URL, got {url:?}"),
+            format!("baseUrl must be an http(s) URL, got {}", excerpt(url)),
         ));
     }
     Ok(Some(url.trim_end_matches('/').to_owned()))

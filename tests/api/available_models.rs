@@ -73,7 +73,12 @@ async fn retired_models_are_not_listed() {
     app.training.retirements =
         tuner::available_models::Retirements::parse("gpt-4o-mini-2024-07-18=2020-01-01")
             .expect("table");
-    app.schema = tuner::schema::build(app.db.clone(), app.secrets.clone(), app.training.clone());
+    app.schema = tuner::schema::build(
+        app.db.clone(),
+        app.secrets.clone(),
+        app.training.clone(),
+        Default::default(),
+    );
     let reply = app.admin_gql(AVAILABLE, json!({})).await;
     assert_eq!(reply.data()["availableModels"], json!([]));
 }

@@ -102,7 +102,12 @@ impl TestApp {
         let secrets = SecretBox::random();
         let training = test_training_settings();
         TestApp {
-            schema: schema::build(db.clone(), secrets.clone(), training.clone()),
+            schema: schema::build(
+                db.clone(),
+                secrets.clone(),
+                training.clone(),
+                Default::default(),
+            ),
             secrets,
             training,
             db,
@@ -179,7 +184,12 @@ impl TestApp {
             .await
             .expect("bind");
         let address = listener.local_addr().expect("address");
-        let state = AppState::new(self.db.clone(), self.secrets.clone(), self.training.clone());
+        let state = AppState::new(
+            self.db.clone(),
+            self.secrets.clone(),
+            self.training.clone(),
+            &options,
+        );
         let router = app::router(state, &options).expect("router");
         tokio::spawn(app::serve(listener, router, std::future::pending()));
         format!("http://{address}")
@@ -248,6 +258,8 @@ pub fn http_options() -> HttpOptions {
         body_limit: 10 * 1024 * 1024,
         cors_origins: Vec::new(),
         request_timeout: std::time::Duration::from_secs(30),
+        query: Default::default(),
+        sockets: Default::default(),
     }
 }
 

@@ -13,17 +13,17 @@ use tuner::auth::Role;
 use crate::harness::http_options;
 use crate::training_jobs::Fixture;
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 const UPDATES: &str = "subscription($jobId: ID, $modelId: ID) { \
     trainingJobUpdates(jobId: $jobId, modelId: $modelId) { \
     job { id status } newEvents { id kind } newMetrics { step trainLoss } } }";
 
-const TRANSPORT_WS: &str = "graphql-transport-ws";
-const LEGACY_WS: &str = "graphql-ws";
+pub(crate) const TRANSPORT_WS: &str = "graphql-transport-ws";
+pub(crate) const LEGACY_WS: &str = "graphql-ws";
 
 /// Opens a WebSocket on `/graphql` with `protocol`, sending `token` in the upgrade's header.
-async fn connect(base: &str, protocol: &str, token: Option<&str>) -> Ws {
+pub(crate) async fn connect(base: &str, protocol: &str, token: Option<&str>) -> Ws {
     let url = format!("{}/graphql", base.replacen("http", "ws", 1));
     let mut request = url.into_client_request().expect("request");
     let headers = request.headers_mut();
@@ -36,13 +36,13 @@ async fn connect(base: &str, protocol: &str, token: Option<&str>) -> Ws {
     ws
 }
 
-async fn send(ws: &mut Ws, message: Value) {
+pub(crate) async fn send(ws: &mut Ws, message: Value) {
     let text = message.to_string();
     ws.send(Message::Text(text.into())).await.expect("send");
 }
 
 /// The next JSON message from the server; fails the test after 10 seconds.
-async fn recv(ws: &mut Ws) -> Value {
+pub(crate) async fn recv(ws: &mut Ws) -> Value {
     loop {
         let next = tokio::time::timeout(Duration::from_secs(10), ws.next()).await;
         let message = next

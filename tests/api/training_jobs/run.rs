@@ -175,7 +175,12 @@ async fn a_short_balance_is_refused_with_insufficient_credits() {
 async fn in_record_mode_a_short_balance_goes_negative() {
     let mut app = crate::harness::TestApp::spawn().await;
     app.training.billing_mode = tuner::config::BillingMode::Record;
-    app.schema = tuner::schema::build(app.db.clone(), app.secrets.clone(), app.training.clone());
+    app.schema = tuner::schema::build(
+        app.db.clone(),
+        app.secrets.clone(),
+        app.training.clone(),
+        Default::default(),
+    );
     let fixture = Fixture::with_app(app, 0).await;
     fixture.blocks(10, None).await;
     fixture.run(json!({})).await.data();
@@ -271,7 +276,12 @@ async fn running_with_no_untrained_blocks_says_so() {
 async fn a_training_file_larger_than_the_provider_accepts_is_refused() {
     let mut app = crate::harness::TestApp::spawn().await;
     app.training.max_file_bytes = 1_000;
-    app.schema = tuner::schema::build(app.db.clone(), app.secrets.clone(), app.training.clone());
+    app.schema = tuner::schema::build(
+        app.db.clone(),
+        app.secrets.clone(),
+        app.training.clone(),
+        Default::default(),
+    );
     let fixture = Fixture::with_app(app, 1_000).await;
     let ids = fixture.blocks(10, None).await;
     let reply = fixture.run(json!({})).await;

@@ -1,0 +1,89 @@
+//! GraphQL over HTTP on `/graphql`: `POST` runs an operation; `GET` opens a subscription
+//! WebSocket or shows GraphiQL. A body that is not a GraphQL request gets a GraphQL error
+//! (`BAD_USER_INPUT`), never the parser's internals.
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::ParseRequestError;
+use async_graphql_axum::rejection::GraphQLRejection;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+
+use super::{bearer, websocket, AppState};
+use crate::error::clip;
+use crate::graphql::MAX_MESSAGE_CHARS;
+use crate::{auth, schema};
+
+/// `POST /graphql`: authenticates the caller once and runs the operation.
+pub async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    let request = match request {
+        Ok(request) => request.into_inner(),
+        Err(rejection) => return malformed(rejection.0),
+    };
+    let auth = match auth::authenticate(&state.db, bearer(&headers)).await {
+        Ok(auth) => auth,
+        Err(err) => {
+            let error = async_graphql::Error::from(err).into_server_error(Default::default());
+            return GraphQLResponse::from(async_graphql::Response::from_errors(vec![error]))
+                .into_response();
+        }
+    };
+    GraphQLResponse::from(schema::execute(&state.schema, &state.db, auth, request).await)
+        .into_response()
+}
+
+/// The answer to a body that is not a GraphQL request: 400 (413 when too large) with one
+/// `BAD_USER_INPUT` error that quotes little of the input.
+fn malformed(error: ParseRequestError) -> Response {
+    let (status, message) = match error {
+        ParseRequestError::PayloadTooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is larger than the server accepts (--body-limit)".to_owned(),
+        ),
+        ParseRequestError::InvalidRequest(cause) => (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the body is not a GraphQL request ({cause}); send JSON like \
+                 {{\"query\": \"{{ viewer {{ role }} }}\", \"variables\": {{}}}}"
+            ),
+        ),
+        ParseRequestError::UnsupportedBatch => (
+            StatusCode::BAD_REQUEST,
+            "batched requests are not supported; send one operation per request".to_owned(),
+        ),
+        other => (
+            StatusCode::BAD_REQUEST,
+            format!("the request cannot be read: {other}"),
+        ),
+    };
+    let body = serde_json::json!({ "errors": [{
+        "message": clip(message, MAX_MESSAGE_CHARS),
+        "extensions": { "code": "BAD_USER_INPUT" },
+    }] });
+    (status, Json(body)).into_response()
+}
+
+/// `GET /graphql`: subscriptions over WebSocket when the request is an upgrade, else GraphiQL.
+pub async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
+    if websocket::is_upgrade(&request) {
+        websocket::upgrade(state, request).await
+    } else {
+        graphiql().into_response()
+    }
+}
+
+fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
+            .title("tuner GraphiQL")
+            .finish(),
+    )
+}

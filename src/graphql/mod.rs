@@ -1,0 +1,173 @@
+//! How one GraphQL operation is run, over HTTP and WebSocket alike: the checks made before the
+//! engine sees a document (its size once fragments are expanded, hand-written upload markers),
+//! and what is done to every answer (the size cap, the order of the query, an error code on
+//! every error).
+
+pub mod answer_budget;
+pub mod document_size;
+pub mod field_order;
+
+use async_graphql::{Request, Response, ServerError, Value};
+
+use self::answer_budget::AnswerBudget;
+use self::document_size::SizeLimits;
+use self::field_order::OrderPlan;
+use crate::error::{clip, Error};
+
+/// Deepest nesting of selection sets, fragment spreads and inline fragments in a document
+/// (the engine's own recursion limit, checked here first without expanding fragments).
+pub const MAX_NESTING: usize = 64;
+/// Complexity of a system prompt. It may hold 500 rules of 2,000 characters (1 MB), so it
+/// costs as much as 50 small fields: 200 of them reach the complexity limit.
+pub const SYSTEM_PROMPT_COST: usize = 50;
+/// Longest error message sent; longer ones (which could only come from quoting input) are cut.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+/// Limits on what one operation may ask for and answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// Most field selections in a document once its fragments are expanded (aliases and
+    /// `__typename` count).
+    pub max_fields: usize,
+    /// Most bytes of text in one answer.
+    pub max_answer_bytes: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            max_fields: 5_000,
+            max_answer_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// A request that passed the checks, and what its answers need.
+pub struct Prepared {
+    /// The request, parsed, with the answer budget in its data.
+    pub request: Request,
+    plan: Option<OrderPlan>,
+    budget: AnswerBudget,
+}
+
+/// Checks `request` before the engine sees it; a refused request gets its answer at once.
+pub fn prepare(mut request: Request, limits: &QueryLimits) -> Result<Prepared, Box<Response>> {
+    if let Err(message) = check_upload_markers(&request) {
+        return Err(Box::new(refusal(Error::bad_input("variables", message))));
+    }
+    let operation_name = request.operation_name.clone();
+    let document = match request.parsed_query() {
+        Ok(document) => document,
+        Err(error) => return Err(Box::new(finish_errors(Response::from_errors(vec![error])))),
+    };
+    let size_limits = SizeLimits {
+        max_fields: limits.max_fields,
+        max_nesting: MAX_NESTING,
+    };
+    if let Err(oversized) = document_size::check(document, size_limits) {
+        return Err(Box::new(refusal(Error::bad_input(
+            "query",
+            oversized.message(),
+        ))));
+    }
+    let plan = OrderPlan::of(document, operation_name.as_deref());
+    let budget = AnswerBudget::new(limits.max_answer_bytes);
+    Ok(Prepared {
+        request: request.data(budget.clone()),
+        plan,
+        budget,
+    })
+}
+
+impl Prepared {
+    /// Splits into the request to run and what finishes its answers.
+    pub fn split(self) -> (Request, Finisher) {
+        let finisher = Finisher {
+            plan: self.plan,
+            budget: self.budget,
+        };
+        (self.request, finisher)
+    }
+}
+
+/// Finishes the answers of one prepared request (one, or one per subscription event).
+pub struct Finisher {
+    plan: Option<OrderPlan>,
+    budget: AnswerBudget,
+}
+
+impl Finisher {
+    /// The answer as the client gets it: replaced by one error when it outgrew the budget (which
+    /// then starts over for the next event), in query order, every error with a code.
+    pub fn finish(&self, mut response: Response) -> Response {
+        if self.budget.exceeded() {
+            response = Response::from_errors(vec![self.budget.error()]);
+            self.budget.reset();
+        } else if let Some(plan) = &self.plan {
+            plan.apply(&mut response.data);
+        }
+        finish_errors(response)
+    }
+}
+
+/// A refused request's answer: that one error.
+pub fn refusal(error: Error) -> Response {
+    let error = async_graphql::Error::from(error).into_server_error(Default::default());
+    Response::from_errors(vec![error])
+}
+
+/// Errors raised by the engine itself (syntax, unknown fields, wrong argument types, limits)
+/// carry no code; they are all the client's to fix, so they get `BAD_USER_INPUT`. Overlong
+/// messages are cut.
+fn finish_errors(mut response: Response) -> Response {
+    for error in &mut response.errors {
+        if error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .is_none()
+        {
+            set_code(error, "BAD_USER_INPUT");
+        }
+        error.message = clip(std::mem::take(&mut error.message), MAX_MESSAGE_CHARS);
+    }
+    response
+}
+
+fn set_code(error: &mut ServerError, code: &str) {
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", Value::from(code));
+}
+
+/// The text the multipart request spec puts where a file goes; the engine trusts it blindly.
+const UPLOAD_MARKER: &str = "#__graphql_file__:";
+
+/// Refuses upload markers that do not point at a file of this request: written by hand in the
+/// query or variables, they would make the engine read a file that is not there.
+fn check_upload_markers(request: &Request) -> Result<(), &'static str> {
+    if request.query.contains(UPLOAD_MARKER) {
+        return Err("files can only be sent as a multipart request, not written into the query");
+    }
+    let files = request.uploads.len();
+    let mut variables = request.variables.values();
+    if variables.all(|value| markers_point_at_files(value, files)) {
+        return Ok(());
+    }
+    Err("a variable refers to an uploaded file that this request does not carry; send files as a multipart request")
+}
+
+fn markers_point_at_files(value: &Value, files: usize) -> bool {
+    match value {
+        Value::String(text) => match text.strip_prefix(UPLOAD_MARKER) {
+            Some(index) => index.parse::<usize>().is_ok_and(|i| i < files),
+            None => true,
+        },
+        Value::List(items) => items.iter().all(|item| markers_point_at_files(item, files)),
+        Value::Object(fields) => fields
+            .values()
+            .all(|item| markers_point_at_files(item, files)),
+        _ => true,
+    }
+}
