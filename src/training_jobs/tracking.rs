@@ -11,6 +11,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter, Set,
 };
+use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
 
 use super::backoff::Backoff;
@@ -249,6 +250,9 @@ pub fn spawn_poller(
     tokio::spawn(async move {
         let mut polls = tokio::time::interval(settings.poll_interval.max(Duration::from_secs(1)));
         let mut repairs = tokio::time::interval(repair_period(&settings));
+        // A slow round pushes the next one back rather than starving the other kind.
+        polls.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        repairs.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut backoff = Backoff::default();
         loop {
             tokio::select! {
