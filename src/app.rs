@@ -138,6 +138,11 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
             "/webhooks/openai",
             post(endpoints::openai_webhook).layer(DefaultBodyLimit::max(webhooks::MAX_BODY_BYTES)),
         )
+        .route(
+            "/webhooks/openai/{credential_id}",
+            post(endpoints::credential_webhook)
+                .layer(DefaultBodyLimit::max(webhooks::MAX_BODY_BYTES)),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

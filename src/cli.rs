@@ -119,7 +119,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let training = TrainingSettings::from_args(&args.training)?;
-    // Its first round runs at once: interrupted submissions are reconciled on start.
+    // Its first rounds run at once: interrupted submissions are reconciled on start.
     training_jobs::tracking::spawn_poller(db.clone(), secrets.clone(), training.clone());
     crate::change_relay::spawn(db.clone(), training.changes.clone());
     let options = HttpOptions::from(&args);

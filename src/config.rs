@@ -203,6 +203,12 @@ pub struct TrainingArgs {
     #[arg(long, env = "TUNER_POLL_INTERVAL", default_value_t = 30)]
     pub poll_interval: u64,
 
+    /// Seconds a job's submission lease lasts: the process submitting a job renews it every
+    /// third of that while it uploads and creates the provider job; once it runs out (the
+    /// process died), any replica repairs the job left SUBMITTING.
+    #[arg(long, env = "TUNER_SUBMISSION_LEASE", default_value_t = crate::training_jobs::settings::DEFAULT_SUBMISSION_LEASE_SECS)]
+    pub submission_lease: u64,
+
     /// Seconds one provider request may take (uploads get 20 times as long).
     #[arg(long, env = "TUNER_PROVIDER_TIMEOUT", default_value_t = 30)]
     pub provider_timeout: u64,

@@ -92,6 +92,13 @@ impl Emulator {
         self.shared.latency_ms.store(millis, Ordering::SeqCst);
     }
 
+    /// Handles requests matching the method (`""`/`"*"` = any) and path prefix at once, but
+    /// holds their responses for `millis` (0 removes the rule): what the request does is done
+    /// even if the client gives up or dies before the answer arrives.
+    pub fn hold_responses(&self, method: &str, path_prefix: &str, millis: u64) {
+        self.shared.delays.set(method, path_prefix, millis);
+    }
+
     /// How many API requests matching the method and path prefix have arrived.
     pub fn requests(&self, method: &str, path_prefix: &str) -> usize {
         self.shared.log.count(method, path_prefix)

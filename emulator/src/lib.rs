@@ -6,6 +6,7 @@
 mod auth;
 mod clock;
 mod config;
+mod delays;
 mod emulator;
 mod error;
 mod faults;

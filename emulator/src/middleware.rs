@@ -17,7 +17,8 @@ const MAX_DRAINED_BYTES: usize = 512 * 1024 * 1024;
 /// Admin routes are neither counted, delayed nor failed.
 pub const ADMIN_PREFIX: &str = "/_emulator";
 
-/// Outermost layer: records the request, applies the latency knob and any pending fault.
+/// Outermost layer: records the request, applies the latency knob and any pending fault, and
+/// holds the response when a response delay matches.
 pub async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
@@ -46,6 +47,9 @@ pub async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Nex
     };
     let status = response.status().as_u16();
     shared.log.finish(index, status);
+    if let Some(delay) = shared.delays.after(&method, &path) {
+        tokio::time::sleep(delay).await;
+    }
     let elapsed_ms = started.elapsed().as_millis() as u64;
     tracing::info!(%method, %path, status, elapsed_ms, "request");
     response

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::clock::{secs, Clock, Millis};
 use crate::config::EmulatorConfig;
+use crate::delays::Delays;
 use crate::faults::Faults;
 use crate::file::StoredFile;
 use crate::job::Job;
@@ -22,6 +23,8 @@ pub struct Shared {
     pub log: RequestLog,
     /// Extra delay before every API response, in milliseconds.
     pub latency_ms: AtomicU64,
+    /// Responses held back after their request was handled.
+    pub delays: Delays,
     store: Mutex<Store>,
 }
 
@@ -40,6 +43,7 @@ impl Shared {
             faults: Faults::default(),
             log: RequestLog::default(),
             latency_ms: AtomicU64::new(0),
+            delays: Delays::default(),
             store: Mutex::new(Store::default()),
         })
     }

@@ -1,7 +1,7 @@
 //! HTTP endpoints beside GraphQL: the JSONL export and the provider's webhooks.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
@@ -30,28 +30,59 @@ pub(super) async fn export_training_blocks(
     }
 }
 
-/// `POST /webhooks/openai`: a Standard Webhooks delivery about a fine-tuning job. 200 with
-/// `{"status": "processed"|"duplicate"|"ignored"}`, 401 when unsigned, 400/413 when malformed.
+/// `POST /webhooks/openai` (deprecated: use each credential's own URL): a Standard Webhooks
+/// delivery about a fine-tuning job. 200 with `{"status": "processed"|"duplicate"}`, 401 when
+/// no secret of a workspace with that job signed it, 400/413 when malformed.
 pub(super) async fn openai_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let received = webhooks::Headers {
-        id: header("webhook-id"),
-        timestamp: header("webhook-timestamp"),
-        signature: header("webhook-signature"),
-    };
     let outcome = webhooks::receive(
         &state.db,
         &state.secrets,
         &state.training,
-        received,
+        webhook_headers(&headers),
         &body,
         chrono::Utc::now(),
     )
     .await;
+    webhook_response(outcome)
+}
+
+/// `POST /webhooks/openai/{credentialId}`: a Standard Webhooks delivery checked against that
+/// provider credential's secret. 200 with `{"status": "processed"|"duplicate"|"ignored"}`, 401
+/// when that secret did not sign it (or there is no such credential or secret), 400/413 when
+/// malformed.
+pub(super) async fn credential_webhook(
+    State(state): State<AppState>,
+    Path(credential_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let outcome = webhooks::receive_for_credential(
+        &state.db,
+        &state.secrets,
+        &state.training,
+        &credential_id,
+        webhook_headers(&headers),
+        &body,
+        chrono::Utc::now(),
+    )
+    .await;
+    webhook_response(outcome)
+}
+
+fn webhook_headers(headers: &HeaderMap) -> webhooks::Headers<'_> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    webhooks::Headers {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+    }
+}
+
+fn webhook_response(outcome: Result<webhooks::Outcome, Rejection>) -> Response {
     match outcome {
         Ok(outcome) => {
             axum::Json(serde_json::json!({ "status": outcome.as_str() })).into_response()

@@ -14,6 +14,7 @@ pub mod preview_types;
 pub mod reconcile;
 pub mod request;
 pub mod settings;
+pub mod submission_lease;
 pub mod submit;
 pub mod subscription;
 pub mod tracking;

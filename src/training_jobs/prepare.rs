@@ -15,7 +15,7 @@ use super::dataset::{self, DatasetBuilder};
 use super::preview::{rule_texts, training_model};
 use super::request::JobRequest;
 use super::submit::Services;
-use super::{active_for_model, TrainingSettings};
+use super::{active_for_model, submission_lease, TrainingSettings};
 use crate::config::BillingMode;
 use crate::entities::training_job::{self, JobStatus};
 use crate::entities::{custom_model, training_job_block};
@@ -81,6 +81,9 @@ pub async fn prepare(
     job.file_sha256 = Set(report.file_sha256.clone());
     job.file_bytes = Set(i64::try_from(report.file_bytes).unwrap_or(i64::MAX));
     job.system_prompt = Set(system_prompt);
+    // The submission's lease starts when the job can be seen, and is renewed while it lasts.
+    job.lease_owner = Set(Some(svc.settings.replica_id.clone()));
+    job.lease_expires_at = Set(Some(submission_lease::expiry(svc.settings, Utc::now())));
     let job = job.update(&txn).await?;
     crate::change_relay::announce(&txn, &job).await?;
     txn.commit().await?;

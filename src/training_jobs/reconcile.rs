@@ -1,12 +1,15 @@
 //! Repairs jobs left SUBMITTING by a crash between upload and bookkeeping: the provider job is
-//! found again by its metadata and the submission completed, or the job fails cleanly.
+//! found again by its metadata and the submission completed, or the job fails cleanly. Only
+//! jobs whose submission lease has run out are touched (see [`super::submission_lease`]), so a
+//! submission still under way in a live process is left alone.
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 
+use super::submission_lease;
 use super::submit::{complete_submission, fail_unsubmitted, find_by_metadata};
 use super::TrainingSettings;
-use crate::entities::training_job::{self, JobStatus};
+use crate::entities::training_job;
 use crate::error::Result;
 use crate::secrets::SecretBox;
 
@@ -21,62 +24,86 @@ pub struct Reconciled {
     pub left: usize,
 }
 
-/// Reconciles every job SUBMITTING for longer than the settings' grace period (so a submission
-/// still under way in another process is left alone).
+/// Reconciles every job still SUBMITTING whose submission lease has run out (or, recorded
+/// without one, that was created at least a lease length ago). Each job is first taken over
+/// with a lease of this replica's, so one replica at a time repairs it; a job left for later
+/// is tried again once that lease has run out.
 pub async fn reconcile_submissions(
     db: &DatabaseConnection,
     secrets: &SecretBox,
     settings: &TrainingSettings,
 ) -> Result<Reconciled> {
-    let grace =
-        chrono::Duration::from_std(settings.submission_grace).unwrap_or(chrono::Duration::MAX);
-    let stale: Vec<training_job::Model> = training_job::Entity::find()
-        .filter(training_job::Column::Status.eq(JobStatus::Submitting))
-        .filter(training_job::Column::CreatedAt.lte(Utc::now() - grace))
+    let lapsed: Vec<training_job::Model> = training_job::Entity::find()
+        .filter(submission_lease::lapsed(settings, Utc::now()))
         .all(db)
         .await?;
-    let mut outcome = Reconciled::default();
-    if !stale.is_empty() {
+    if !lapsed.is_empty() {
         tracing::info!(
-            jobs = stale.len(),
+            jobs = lapsed.len(),
             "reconciling interrupted training job submissions"
         );
     }
-    for job in stale {
-        let provider = match super::tracking::provider_for(db, secrets, settings, &job).await {
-            Ok(provider) => provider,
-            Err(err) => {
-                fail_unsubmitted(
-                    db,
-                    settings,
-                    job.id,
-                    "submission_interrupted",
-                    &err.message(),
-                )
-                .await?;
-                outcome.failed += 1;
-                continue;
-            }
-        };
-        let remote = match &job.provider_job_id {
-            Some(id) => provider.get_job(id).await.map(Some),
-            None => find_by_metadata(provider.as_ref(), job.id).await,
-        };
-        match remote {
-            Ok(Some(remote)) => {
-                complete_submission(db, settings, job.id, &remote).await?;
-                outcome.completed += 1;
-            }
-            Err(err) => {
-                tracing::warn!(job = %job.id, error = %err.message(), "cannot reconcile the job yet");
-                outcome.left += 1;
-            }
-            Ok(None) => {
-                let message = "the submission was interrupted before the provider created the job; run the job again";
-                fail_unsubmitted(db, settings, job.id, "submission_interrupted", message).await?;
-                outcome.failed += 1;
-            }
+    let mut outcome = Reconciled::default();
+    for job in lapsed {
+        if !submission_lease::take_over(db, settings, job.id).await? {
+            continue;
+        }
+        let repair = reconcile_one(db, secrets, settings, &job);
+        match submission_lease::renewing(db, settings, job.id, repair).await? {
+            Repair::Completed => outcome.completed += 1,
+            Repair::Failed => outcome.failed += 1,
+            Repair::Left => outcome.left += 1,
         }
     }
     Ok(outcome)
+}
+
+/// What became of one job.
+enum Repair {
+    Completed,
+    Failed,
+    Left,
+}
+
+/// Completes the job from the provider's job, fails it when the provider has none, or leaves
+/// it when the provider cannot be asked.
+async fn reconcile_one(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    settings: &TrainingSettings,
+    job: &training_job::Model,
+) -> Result<Repair> {
+    let provider = match super::tracking::provider_for(db, secrets, settings, job).await {
+        Ok(provider) => provider,
+        Err(err) => {
+            fail_unsubmitted(
+                db,
+                settings,
+                job.id,
+                "submission_interrupted",
+                &err.message(),
+            )
+            .await?;
+            return Ok(Repair::Failed);
+        }
+    };
+    let remote = match &job.provider_job_id {
+        Some(id) => provider.get_job(id).await.map(Some),
+        None => find_by_metadata(provider.as_ref(), job.id).await,
+    };
+    match remote {
+        Ok(Some(remote)) => {
+            complete_submission(db, settings, job.id, &remote).await?;
+            Ok(Repair::Completed)
+        }
+        Err(err) => {
+            tracing::warn!(job = %job.id, error = %err.message(), "cannot reconcile the job yet");
+            Ok(Repair::Left)
+        }
+        Ok(None) => {
+            let message = "the submission was interrupted before the provider created the job; run the job again";
+            fail_unsubmitted(db, settings, job.id, "submission_interrupted", message).await?;
+            Ok(Repair::Failed)
+        }
+    }
 }

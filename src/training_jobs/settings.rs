@@ -8,6 +8,9 @@ use crate::config::{BillingMode, TrainingArgs};
 use crate::datasets::prices::{parse_price_overrides, PriceTable};
 use crate::provider::ProviderSettings;
 
+/// Default length of a submission's lease, in seconds (`--submission-lease`).
+pub const DEFAULT_SUBMISSION_LEASE_SECS: u64 = 30;
+
 /// How training jobs are charged, priced, submitted and followed.
 #[derive(Clone, Debug)]
 pub struct TrainingSettings {
@@ -26,8 +29,10 @@ pub struct TrainingSettings {
     pub provider: ProviderSettings,
     /// Time between two looks at the provider for an active job.
     pub poll_interval: Duration,
-    /// How long a job may stay SUBMITTING before the reconciler takes it over.
-    pub submission_grace: Duration,
+    /// How long the process submitting a job holds it without renewing its lease (it renews
+    /// every third of it while the upload and job creation last). A job still SUBMITTING once
+    /// its lease ran out is repaired by any replica (see [`super::reconcile`]).
+    pub submission_lease: Duration,
     /// When base models retire.
     pub retirements: Retirements,
     /// This replica's name in job leases (unique per process).
@@ -48,7 +53,7 @@ impl Default for TrainingSettings {
             prices: PriceTable::default(),
             provider: ProviderSettings::default(),
             poll_interval: Duration::from_secs(30),
-            submission_grace: Duration::from_secs(600),
+            submission_lease: Duration::from_secs(DEFAULT_SUBMISSION_LEASE_SECS),
             retirements: Retirements::parse(DEFAULT_RETIREMENTS).unwrap_or_default(),
             max_file_bytes: 512 * 1024 * 1024,
             replica_id: uuid::Uuid::new_v4().to_string(),
@@ -77,6 +82,7 @@ impl TrainingSettings {
             // A replica renews its leases every round; three missed rounds hand its jobs over.
             lease_duration: Duration::from_secs(args.poll_interval.max(1) * 3)
                 .max(Duration::from_secs(30)),
+            submission_lease: Duration::from_secs(args.submission_lease.max(1)),
             retirements: Retirements::parse(&args.model_retirements)
                 .map_err(|err| anyhow::anyhow!("--model-retirements: {err}"))?,
             ..Self::default()

@@ -4,7 +4,9 @@
 //! 2. The file is uploaded and the provider job created, tagged with the job id in its metadata.
 //!    A failure here marks the job FAILED with the provider's message; nothing else changed.
 //! 3. One write transaction marks the blocks TRAINED, moves job and model on, and charges.
-//!    A crash between 2 and 3 is repaired by [`super::reconcile`].
+//!    The submitting process holds a lease on the job from step 1 to the end of step 3 and
+//!    renews it meanwhile (see [`super::submission_lease`]); if it dies between 2 and 3, any
+//!    replica repairs the job once the lease has run out (see [`super::reconcile`]).
 
 use std::collections::BTreeMap;
 
@@ -19,7 +21,7 @@ use uuid::Uuid;
 
 use super::prepare::prepare;
 use super::request::{JobHyperparameters, JobRequest};
-use super::{tracking, TrainingSettings};
+use super::{submission_lease, tracking, TrainingSettings};
 use crate::entities::credit_ledger::LedgerReason;
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::entities::training_job::{self, JobStatus};
@@ -60,7 +62,9 @@ pub async fn run(
     .await?;
     let (job, file) = prepare(svc, workspace_id, model_id, &request).await?;
     svc.settings.changes.job_changed(&job);
-    submit(svc, provider.as_ref(), job, file).await
+    let job_id = job.id;
+    let submission = submit(svc, provider.as_ref(), job, file);
+    submission_lease::renewing(svc.db, svc.settings, job_id, submission).await
 }
 
 /// Steps 2 and 3.

@@ -11,6 +11,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter, Set,
 };
+use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
 
 use super::backoff::Backoff;
@@ -238,26 +239,45 @@ pub async fn refresh_all(
 }
 
 /// Follows active jobs in the background, every `poll_interval`, until the process ends; also
-/// repairs submissions interrupted long enough ago (see [`super::reconcile`]).
+/// repairs interrupted submissions (see [`super::reconcile`]) at start and then every half
+/// submission lease (at most every poll interval), so a job is repaired soon after its
+/// submitter's lease ran out.
 pub fn spawn_poller(
     db: DatabaseConnection,
     secrets: SecretBox,
     settings: TrainingSettings,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut interval =
-            tokio::time::interval(settings.poll_interval.max(Duration::from_secs(1)));
+        let mut polls = tokio::time::interval(settings.poll_interval.max(Duration::from_secs(1)));
+        let mut repairs = tokio::time::interval(repair_period(&settings));
+        // A slow round pushes the next one back rather than starving the other kind.
+        polls.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        repairs.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut backoff = Backoff::default();
         loop {
-            interval.tick().await;
-            if let Err(err) =
-                super::reconcile::reconcile_submissions(&db, &secrets, &settings).await
-            {
-                tracing::warn!(error = %err.message(), "cannot reconcile interrupted submissions");
-            }
-            if let Err(err) = refresh_all(&db, &secrets, &settings, &mut backoff).await {
-                tracing::warn!(error = %err.message(), "cannot list active training jobs");
+            tokio::select! {
+                biased;
+                _ = repairs.tick() => {
+                    if let Err(err) =
+                        super::reconcile::reconcile_submissions(&db, &secrets, &settings).await
+                    {
+                        tracing::warn!(error = %err.message(), "cannot reconcile interrupted submissions");
+                    }
+                }
+                _ = polls.tick() => {
+                    if let Err(err) = refresh_all(&db, &secrets, &settings, &mut backoff).await {
+                        tracing::warn!(error = %err.message(), "cannot list active training jobs");
+                    }
+                }
             }
         }
     })
+}
+
+/// Time between two reconciliation passes: half a submission lease, within 1 s and the poll
+/// interval.
+fn repair_period(settings: &TrainingSettings) -> Duration {
+    (settings.submission_lease / 2)
+        .min(settings.poll_interval)
+        .max(Duration::from_secs(1))
 }

@@ -1,31 +1,42 @@
-//! Provider webhooks (`POST /webhooks/openai`): a signed delivery says a job changed; tuner
-//! checks the signature with the job's workspace secret, handles each delivery once, and asks
-//! the provider about the job at once instead of waiting for the poller. A delivery about a job
-//! tuner does not know is answered only when some workspace's secret signed it, so an unsigned
-//! caller cannot learn which job ids tuner knows.
+//! Provider webhooks: a signed delivery says a job changed; tuner checks the signature, handles
+//! each delivery once, and asks the provider about the job at once instead of waiting for the
+//! poller.
+//!
+//! Each provider credential has its own URL (`POST /webhooks/openai/{credentialId}`, see
+//! [`by_credential`]): a delivery there is checked against that credential's secret alone and
+//! can only reach that workspace's jobs. The older shared URL (`POST /webhooks/openai`, see
+//! [`legacy`]) is kept for a release. Neither lets a sender tell a job of another workspace
+//! from one that does not exist.
 
+pub mod by_credential;
+pub mod legacy;
 pub mod signature;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use serde::Deserialize;
+use uuid::Uuid;
 
-use crate::entities::{provider_credential, training_job, webhook_delivery};
+use crate::entities::{training_job, webhook_delivery};
 use crate::error::{is_unique_violation, Error};
 use crate::secrets::SecretBox;
 use crate::training_jobs::{tracking, TrainingSettings};
-use crate::workspaces::credentials;
+
+pub use by_credential::receive_for_credential;
+pub use legacy::receive;
 
 /// Largest delivery body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Longest `webhook-id` accepted (the length of its column).
 const MAX_ID_CHARS: usize = 256;
-/// Most jobs looked at for one provider job id (ids are unique per provider in practice).
-const MAX_CANDIDATES: u64 = 16;
-/// Most webhook secrets tried on a delivery about a job tuner does not know.
-const MAX_SECRETS_TRIED: u64 = 1_000;
+/// What every delivery that is not proven to come from the provider is told, whatever the
+/// reason (wrong secret, unknown credential, no secret set, a job of another workspace).
+pub const SIGNATURE_MISMATCH: &str = "the webhook-signature does not match";
+
+/// The path of the webhook URL of the provider credential `credential_id`.
+pub fn credential_path(credential_id: Uuid) -> String {
+    format!("/webhooks/openai/{credential_id}")
+}
 
 /// The Standard Webhooks headers of a delivery, as received (absent ones are `None`).
 #[derive(Debug, Default, Clone, Copy)]
@@ -45,7 +56,7 @@ pub enum Outcome {
     Processed,
     /// This `webhook-id` was handled before; nothing was done.
     Duplicate,
-    /// No tuner job has this provider job id; nothing was done.
+    /// No job of the signer's workspace has this provider job id; nothing was done.
     Ignored,
 }
 
@@ -107,6 +118,22 @@ impl From<sea_orm::DbErr> for Rejection {
     }
 }
 
+/// A delivery whose headers are present, well formed and fresh.
+#[derive(Debug, Clone, Copy)]
+struct Delivery<'a> {
+    id: &'a str,
+    timestamp: i64,
+    signature: &'a str,
+    body: &'a [u8],
+}
+
+impl Delivery<'_> {
+    /// Whether the secret with this key signed the delivery.
+    fn signed_with(&self, key: &[u8]) -> bool {
+        signature::verify(key, self.id, self.timestamp, self.body, self.signature)
+    }
+}
+
 #[derive(Deserialize)]
 struct Event {
     data: EventData,
@@ -117,67 +144,24 @@ struct EventData {
     id: String,
 }
 
-/// Handles one delivery received at `now`: verify, de-duplicate, refresh.
-pub async fn receive(
-    db: &DatabaseConnection,
-    secrets: &SecretBox,
-    settings: &TrainingSettings,
-    headers: Headers<'_>,
-    body: &[u8],
+/// The provider job id the event is about.
+fn provider_job_id(body: &[u8]) -> Result<String, Rejection> {
+    let event: Event = serde_json::from_slice(body)
+        .map_err(|err| Rejection::BadPayload(format!("the body is not a webhook event: {err}")))?;
+    Ok(event.data.id)
+}
+
+/// The delivery, provided its size is acceptable and its headers are present, well formed and
+/// fresh at `now`.
+fn check_headers<'a>(
+    headers: Headers<'a>,
+    body: &'a [u8],
     now: DateTime<Utc>,
-) -> Result<Outcome, Rejection> {
+) -> Result<Delivery<'a>, Rejection> {
     if body.len() > MAX_BODY_BYTES {
         return Err(Rejection::TooLarge);
     }
-    let event: Event = serde_json::from_slice(body)
-        .map_err(|err| Rejection::BadPayload(format!("the body is not a webhook event: {err}")))?;
-    let (id, timestamp, header) = check_headers(headers, now)?;
-    let jobs = training_job::Entity::find()
-        .filter(training_job::Column::ProviderJobId.eq(event.data.id.as_str()))
-        .limit(MAX_CANDIDATES)
-        .all(db)
-        .await?;
-    if jobs.is_empty() {
-        let signed = signed_by_any_workspace(db, secrets, (id, timestamp, header), body).await?;
-        if !signed {
-            return Err(Rejection::Unauthorized(
-                "the webhook-signature does not match",
-            ));
-        }
-        return Ok(Outcome::Ignored);
-    }
-    let mut job = None;
-    let mut any_secret = false;
-    for candidate in jobs {
-        let Some(key) = signing_key(db, secrets, &candidate).await? else {
-            continue;
-        };
-        any_secret = true;
-        if signature::verify(&key, id, timestamp, body, header) {
-            job = Some(candidate);
-            break;
-        }
-    }
-    let Some(job) = job else {
-        return Err(Rejection::Unauthorized(if any_secret {
-            "the webhook-signature does not match"
-        } else {
-            "no webhook secret is configured for this job's workspace"
-        }));
-    };
-    if !record(db, id, now).await? {
-        return Ok(Outcome::Duplicate);
-    }
-    refresh(db, secrets, settings, &job, id).await?;
-    Ok(Outcome::Processed)
-}
-
-/// The id, timestamp and signature header, provided they are present, well formed and fresh.
-fn check_headers<'a>(
-    headers: Headers<'a>,
-    now: DateTime<Utc>,
-) -> Result<(&'a str, i64, &'a str), Rejection> {
-    let (Some(id), Some(timestamp), Some(header)) =
+    let (Some(id), Some(timestamp), Some(signature)) =
         (headers.id, headers.timestamp, headers.signature)
     else {
         return Err(Rejection::Unauthorized(
@@ -197,49 +181,41 @@ fn check_headers<'a>(
             "the webhook-timestamp is more than 5 minutes away from now",
         ));
     }
-    Ok((id, timestamp, header))
+    Ok(Delivery {
+        id,
+        timestamp,
+        signature,
+        body,
+    })
 }
 
-/// The signing key of the job's workspace for the job's provider, if one is set.
-async fn signing_key(
-    db: &DatabaseConnection,
-    secrets: &SecretBox,
-    job: &training_job::Model,
-) -> Result<Option<Vec<u8>>, Rejection> {
-    let row = credentials::find(db, job.workspace_id, &job.provider).await?;
-    let Some(sealed) = row.and_then(|r| r.webhook_secret_ciphertext) else {
-        return Ok(None);
-    };
-    Ok(signature::decode_secret(&secrets.decrypt(&sealed)?))
-}
-
-/// Whether one of the webhook secrets set in any workspace signed the delivery.
-async fn signed_by_any_workspace(
-    db: &DatabaseConnection,
-    secrets: &SecretBox,
-    (id, timestamp, header): (&str, i64, &str),
-    body: &[u8],
-) -> Result<bool, Rejection> {
-    let sealed: Vec<String> = provider_credential::Entity::find()
-        .select_only()
-        .column(provider_credential::Column::WebhookSecretCiphertext)
-        .filter(provider_credential::Column::WebhookSecretCiphertext.is_not_null())
-        .limit(MAX_SECRETS_TRIED)
-        .into_tuple::<Option<String>>()
-        .all(db)
-        .await?
-        .into_iter()
-        .flatten()
-        .collect();
-    for sealed in sealed {
-        let Some(key) = signature::decode_secret(&secrets.decrypt(&sealed)?) else {
-            continue;
-        };
-        if signature::verify(&key, id, timestamp, body, header) {
-            return Ok(true);
+/// The signing key of a sealed webhook secret, if it opens and decodes to one. One that does
+/// not open (a changed server key) is logged and counts as no secret, so that the sender is
+/// answered as for any other unverifiable delivery.
+fn signing_key(secrets: &SecretBox, sealed: &str) -> Option<Vec<u8>> {
+    match secrets.decrypt(sealed) {
+        Ok(secret) => signature::decode_secret(&secret),
+        Err(err) => {
+            tracing::error!(error = %err.message(), "cannot decrypt a webhook secret");
+            None
         }
     }
-    Ok(false)
+}
+
+/// Handles a verified delivery about `job`: once per `webhook-id`, refreshes the job.
+async fn process(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    settings: &TrainingSettings,
+    job: &training_job::Model,
+    delivery: Delivery<'_>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, Rejection> {
+    if !record(db, delivery.id, now).await? {
+        return Ok(Outcome::Duplicate);
+    }
+    refresh(db, secrets, settings, job, delivery.id).await?;
+    Ok(Outcome::Processed)
 }
 
 /// Records the delivery; false when its id was recorded before (including by a racing request).

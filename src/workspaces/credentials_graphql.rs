@@ -1,16 +1,19 @@
 //! GraphQL API of provider credentials. ADMIN only.
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::credentials::{self, NewCredentials};
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::entities::provider_credential;
+use crate::webhooks;
 
 /// A provider's credentials; the API key itself is never shown.
 #[derive(SimpleObject)]
 pub struct ProviderCredentials {
+    /// The credentials' id; it names their webhook URL (`webhookPath`).
+    id: ID,
     /// The provider id, such as `openai` or `azure-openai`.
     provider: String,
     /// The last 4 characters of the API key.
@@ -19,6 +22,11 @@ pub struct ProviderCredentials {
     base_url: Option<String>,
     /// Whether a webhook signing secret is set (the secret itself is never shown).
     webhook_secret_set: bool,
+    /// The path of the URL to give the provider for webhooks about jobs trained with these
+    /// credentials, such as `/webhooks/openai/ID`. Deliveries to it are checked against these
+    /// credentials' webhook secret only. It is a path: prefix it with the address at which the
+    /// provider reaches this server (tuner does not know its public host name).
+    webhook_path: String,
     /// When the credentials were last set.
     updated_at: DateTime<Utc>,
 }
@@ -26,6 +34,8 @@ pub struct ProviderCredentials {
 impl From<provider_credential::Model> for ProviderCredentials {
     fn from(row: provider_credential::Model) -> Self {
         Self {
+            id: ID(row.id.to_string()),
+            webhook_path: webhooks::credential_path(row.id),
             provider: row.provider,
             api_key_last4: row.api_key_last4,
             base_url: row.base_url,
@@ -85,8 +95,8 @@ impl CredentialsMutation {
         )]
         base_url: Option<String>,
         #[graphql(
-            desc = "The webhook signing secret (`whsec_...`) that verifies the provider's webhooks at \
-                    `POST /webhooks/openai`; omitted keeps the current one."
+            desc = "The webhook signing secret (`whsec_...`) that verifies the provider's webhooks \
+                    sent to these credentials' `webhookPath`; omitted keeps the current one."
         )]
         webhook_secret: Option<String>,
     ) -> async_graphql::Result<ProviderCredentials> {

@@ -30,8 +30,14 @@ pub(crate) struct Server {
 impl Server {
     /// Starts `tuner serve` on a free port and waits until it listens.
     pub(crate) fn start(database_url: &str) -> Server {
+        Self::start_with(database_url, &[])
+    }
+
+    /// Starts `tuner serve` with these extra environment variables and waits until it listens.
+    pub(crate) fn start_with(database_url: &str, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tuner"))
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .envs(env.iter().copied())
             .env("TUNER_DATABASE_URL", database_url)
             .env("TUNER_LOG_FORMAT", "json")
             .env(
@@ -96,6 +102,14 @@ impl Server {
         }
         let printed = self.stdout.lock().expect("lock").clone();
         (status, printed)
+    }
+}
+
+impl Server {
+    /// Kills the process with SIGKILL (it gets no chance to clean up) and waits for it.
+    pub(crate) fn kill(mut self) -> std::process::ExitStatus {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait")
     }
 }
 

@@ -248,7 +248,7 @@ pub fn test_training_settings() -> TrainingSettings {
     settings.provider.initial_backoff = std::time::Duration::from_millis(5);
     settings.provider.max_backoff = std::time::Duration::from_millis(50);
     settings.provider.request_timeout = std::time::Duration::from_secs(10);
-    settings.submission_grace = std::time::Duration::ZERO;
+    settings.submission_lease = std::time::Duration::ZERO;
     settings
 }
 

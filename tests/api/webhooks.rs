@@ -1,5 +1,7 @@
-//! `POST /webhooks/openai` over real HTTP: signed deliveries refresh the job at once; unsigned,
-//! stale or replayed ones change nothing; the webhook secret is write-only.
+//! Webhooks over real HTTP, on each credential's URL (`POST /webhooks/openai/{credentialId}`) and
+//! on the deprecated shared one (`POST /webhooks/openai`): signed deliveries refresh the job at
+//! once; unsigned, stale or replayed ones change nothing; nobody can tell another workspace's
+//! jobs from jobs that do not exist; the webhook secret is write-only.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -8,6 +10,8 @@ use serde_json::{json, Value};
 use tuner::webhooks::signature;
 
 use crate::harness::{http_options, TestApp};
+
+mod tenants;
 use crate::training_jobs::{Fixture, API_KEY};
 
 /// The secret set on the fixture's credentials.
@@ -15,12 +19,20 @@ const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 const SET: &str = "mutation($k: String!, $u: String, $w: String) { setProviderCredentials(provider: \"openai\", apiKey: $k, baseUrl: $u, webhookSecret: $w) { provider webhookSecretSet } }";
 
+/// The secret of a second workspace's credentials.
+const OTHER_SECRET: &str = "whsec_b3RoZXIgd29ya3NwYWNlJ3Mgc2VjcmV0";
+
+/// The deprecated shared webhook path.
+const SHARED: &str = "/webhooks/openai";
+
 /// A fixture with a webhook secret, a submitted job, and the app served over HTTP.
 struct Setup {
     fixture: Fixture,
     base: String,
     job_id: String,
     provider_job_id: String,
+    /// The webhook path of the fixture's credentials.
+    path: String,
 }
 
 async fn setup() -> Setup {
@@ -37,12 +49,42 @@ async fn setup() -> Setup {
     fixture.blocks(10, None).await;
     let job = fixture.run(json!({})).await.data()["runTrainingJob"].clone();
     let base = fixture.app.serve(http_options()).await;
+    let path = webhook_path(&fixture.app, &fixture.app.admin).await;
     Setup {
         job_id: job["id"].as_str().expect("id").to_owned(),
         provider_job_id: job["providerJobId"].as_str().expect("job").to_owned(),
         fixture,
         base,
+        path,
     }
+}
+
+/// The `webhookPath` of the only credentials of the token's workspace, checked against its id.
+async fn webhook_path(app: &TestApp, token: &str) -> String {
+    let reply = app
+        .gql(
+            token,
+            "{ providerCredentials { id webhookPath } }",
+            json!({}),
+        )
+        .await;
+    let credentials = &reply.data()["providerCredentials"][0];
+    let id = credentials["id"].as_str().expect("id");
+    let path = credentials["webhookPath"].as_str().expect("webhookPath");
+    assert_eq!(path, format!("/webhooks/openai/{id}"));
+    path.to_owned()
+}
+
+/// Another workspace with openai credentials (and `secret` as their webhook secret, if any);
+/// returns their webhook path.
+async fn other_workspace(setup: &Setup, name: &str, secret: Option<&str>) -> String {
+    let app = &setup.fixture.app;
+    let token = app.other_workspace(name).await;
+    let url = setup.fixture.emulator.base_url();
+    app.gql(&token, SET, json!({ "k": API_KEY, "u": url, "w": secret }))
+        .await
+        .data();
+    webhook_path(app, &token).await
 }
 
 /// An event body about the provider job `job`.
@@ -72,8 +114,19 @@ fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
 
 /// Posts `body` with the given headers (`None`: header absent); returns status and JSON body.
 async fn post(base: &str, headers: [Option<&str>; 3], body: &str) -> (u16, Value) {
+    let (status, _, text) = post_to(base, SHARED, headers, body).await;
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Posts `body` to `path`; returns status, content type and the body exactly as received.
+async fn post_to(
+    base: &str,
+    path: &str,
+    headers: [Option<&str>; 3],
+    body: &str,
+) -> (u16, String, String) {
     let mut request = reqwest::Client::new()
-        .post(format!("{base}/webhooks/openai"))
+        .post(format!("{base}{path}"))
         .header("content-type", "application/json")
         .body(body.to_owned());
     for (name, value) in ["webhook-id", "webhook-timestamp", "webhook-signature"]
@@ -86,7 +139,13 @@ async fn post(base: &str, headers: [Option<&str>; 3], body: &str) -> (u16, Value
     }
     let response = request.send().await.expect("request");
     let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, content_type, response.text().await.expect("body"))
 }
 
 /// Posts a delivery signed with `secret` at `timestamp`.
@@ -94,6 +153,26 @@ async fn deliver(base: &str, secret: &str, id: &str, timestamp: i64, body: &str)
     let signature = sign(secret, id, timestamp, body);
     let timestamp = timestamp.to_string();
     post(base, [Some(id), Some(&timestamp), Some(&signature)], body).await
+}
+
+/// Posts a delivery signed with `secret` to `path`; returns status, content type and body.
+async fn deliver_to(
+    base: &str,
+    path: &str,
+    secret: &str,
+    id: &str,
+    body: &str,
+) -> (u16, String, String) {
+    let timestamp = now();
+    let signature = sign(secret, id, timestamp, body);
+    let timestamp = timestamp.to_string();
+    post_to(
+        base,
+        path,
+        [Some(id), Some(&timestamp), Some(&signature)],
+        body,
+    )
+    .await
 }
 
 impl Setup {
@@ -204,11 +283,11 @@ async fn missing_headers_and_malformed_signatures_are_unauthorized() {
 }
 
 #[tokio::test]
-async fn a_signed_webhook_about_an_unknown_job_is_ignored() {
+async fn a_signed_webhook_about_an_unknown_job_is_ignored_on_the_credential_url() {
     let setup = setup().await;
     let body = event("ftjob-not-ours");
-    let (status, reply) = deliver(&setup.base, SECRET, "msg_x", now(), &body).await;
-    assert_eq!((status, reply), (200, json!({ "status": "ignored" })));
+    let (status, _, reply) = deliver_to(&setup.base, &setup.path, SECRET, "msg_x", &body).await;
+    assert_eq!((status, reply.as_str()), (200, r#"{"status":"ignored"}"#));
 }
 
 #[tokio::test]

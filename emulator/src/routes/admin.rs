@@ -1,4 +1,5 @@
-//! `/_emulator`: knobs for the standalone binary (clock, faults, latency) and the request log.
+//! `/_emulator`: knobs for the standalone binary (clock, faults, latency, response delays) and
+//! the request log.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/clock/advance", post(advance))
         .route("/faults", post(add_fault).delete(clear_faults))
         .route("/latency", post(latency))
+        .route("/delays", post(add_delay).delete(clear_delays))
         .route("/requests", get(requests))
 }
 
@@ -48,6 +50,15 @@ fn one() -> u32 {
 
 #[derive(Deserialize)]
 struct Latency {
+    ms: u64,
+}
+
+#[derive(Deserialize)]
+struct ResponseDelay {
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    path: String,
     ms: u64,
 }
 
@@ -100,6 +111,20 @@ async fn latency(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult<Js
     let Latency { ms } = json_body(&body)?;
     shared.latency_ms.store(ms, Ordering::SeqCst);
     Ok(Json(json!({"ms": ms})))
+}
+
+/// `POST /_emulator/delays {"method","path","ms"}`: matching requests are handled at once but
+/// answered `ms` later (0 removes the rule).
+async fn add_delay(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult<Json<Value>> {
+    let ResponseDelay { method, path, ms } = json_body(&body)?;
+    shared.delays.set(&method, &path, ms);
+    Ok(Json(json!({"method": method, "path": path, "ms": ms})))
+}
+
+/// `DELETE /_emulator/delays`: answers at once again.
+async fn clear_delays(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    shared.delays.clear();
+    Json(json!({"cleared": true}))
 }
 
 /// `GET /_emulator/requests?method=&path=`: API requests received, oldest first.

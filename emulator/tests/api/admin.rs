@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tuner_emulator::{ClockMode, EmulatorConfig};
 
-use crate::helpers::{spawn, spawn_with, TestEmulator, MODEL};
+use crate::helpers::{examples, spawn, spawn_with, TestEmulator, MODEL};
 
 fn admin_url(app: &TestEmulator, path: &str) -> String {
     app.emulator
@@ -33,6 +33,31 @@ async fn the_clock_advances_over_http() {
         app.job(job["id"].as_str().unwrap()).await["status"],
         "succeeded"
     );
+}
+
+#[tokio::test]
+async fn a_held_response_is_handled_at_once_and_answered_later() {
+    let app = spawn().await;
+    let file = app.upload(&examples(10)).await;
+    let create = json!({"model": MODEL, "training_file": file});
+    let hold = json!({"method": "POST", "path": "/v1/fine_tuning/jobs", "ms": 60_000});
+    admin_post(&app, "/delays", hold).await;
+    let impatient = app
+        .post("/fine_tuning/jobs")
+        .json(&create)
+        .timeout(std::time::Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(impatient.is_err_and(|err| err.is_timeout()));
+    assert_eq!(
+        app.emulator.jobs().len(),
+        1,
+        "the job was created all the same"
+    );
+    let release = json!({"method": "POST", "path": "/v1/fine_tuning/jobs", "ms": 0});
+    admin_post(&app, "/delays", release).await;
+    assert_eq!(app.create_job(create).await.0, StatusCode::OK);
+    assert_eq!(app.emulator.jobs().len(), 2);
 }
 
 #[tokio::test]

@@ -1,11 +1,13 @@
 //! Training jobs against the provider emulator over real HTTP: credentials, previews, runs,
 //! failures, concurrency, reconciliation and tracking.
 
+mod crash;
 mod credentials;
 mod leases;
 mod lifecycle;
 mod preview;
 mod run;
+mod submission_leases;
 mod tracking;
 
 use serde_json::{json, Value};
