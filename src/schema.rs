@@ -1,9 +1,9 @@
 //! The GraphQL schema: merged roots, limits, and per-request data. Builds without a database,
 //! so the SDL can be exported anywhere.
 
-use async_graphql::dataloader::DataLoader;
 use std::sync::Arc;
 
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{
     Data, MergedObject, MergedSubscription, Request, Response, Schema, SchemaBuilder,
 };
@@ -16,6 +16,8 @@ use crate::available_models::graphql::AvailableModelQuery;
 use crate::credits::graphql::CreditQuery;
 use crate::custom_models::graphql::{CustomModelMutation, CustomModelQuery};
 use crate::global_rules::graphql::{GlobalRuleMutation, GlobalRuleQuery};
+use crate::global_rules::loader::RuleLoader;
+use crate::graphql::answer_budget::AnswerBudget;
 use crate::graphql::{self, QueryLimits, MAX_NESTING};
 use crate::secrets::SecretBox;
 use crate::training_blocks::graphql::{TrainingBlockMutation, TrainingBlockQuery};
@@ -99,11 +101,12 @@ pub fn build(
 
 /// The data of one WebSocket connection (its subscriptions run as this caller): the caller and
 /// a loader, like [`execute`] gives each request.
-pub fn connection_data(db: &DatabaseConnection, auth: Auth) -> Data {
+pub fn connection_data(schema: &AppSchema, db: &DatabaseConnection, auth: Auth) -> Data {
+    let budget = AnswerBudget::new(limits(schema).max_answer_bytes);
     let mut data = Data::default();
     data.insert(auth);
     data.insert(DataLoader::new(
-        ExchangeLoader::new(db.clone()),
+        ExchangeLoader::new(db.clone(), budget),
         tokio::spawn,
     ));
     data
@@ -126,8 +129,15 @@ pub async fn execute(
         Ok(prepared) => prepared.split(),
         Err(refused) => return *refused,
     };
-    let loader = DataLoader::new(ExchangeLoader::new(db.clone()), tokio::spawn);
-    let response = schema.execute(request.data(auth).data(loader)).await;
+    let exchanges = ExchangeLoader::new(db.clone(), finisher.budget().clone());
+    let exchanges = DataLoader::new(exchanges, tokio::spawn);
+    let rules = DataLoader::with_cache(
+        RuleLoader::new(db.clone()),
+        tokio::spawn,
+        HashMapCache::default(),
+    );
+    let request = request.data(auth).data(exchanges).data(rules);
+    let response = schema.execute(request).await;
     finisher.finish(response)
 }
 

@@ -1,17 +1,21 @@
 //! GraphQL API of global rules and the system prompt they form.
 
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
 
+use super::loader::{RuleLoader, SharedRules};
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::entities::global_rule;
-use crate::graphql::answer_budget::LargeText;
+use crate::graphql::answer_budget::{self, LargeText};
 use crate::graphql::SYSTEM_PROMPT_COST;
 use crate::ids;
 
 /// One line of instruction; all rules in order form the system prompt.
-pub struct GlobalRule(global_rule::Model);
+pub struct GlobalRule(Arc<global_rule::Model>);
 
 /// One line of instruction; all rules in order form the system prompt.
 #[Object]
@@ -45,10 +49,10 @@ pub struct GlobalRuleQuery;
 #[Object]
 impl GlobalRuleQuery {
     /// The workspace's global rules in system-prompt order.
+    #[graphql(complexity = "child_complexity * RULE_ROWS_COUNTED")]
     async fn global_rules(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GlobalRule>> {
-        let principal = ctx.principal(Role::Editor)?;
-        let rules = super::list(ctx.db()?, principal.workspace_id).await?;
-        Ok(rules.into_iter().map(GlobalRule).collect())
+        let rules = rules_of_caller(ctx).await?;
+        Ok(rules.iter().cloned().map(GlobalRule).collect())
     }
 
     /// The system prompt the rules form: their texts in order, joined with newlines. Null when
@@ -58,11 +62,33 @@ impl GlobalRuleQuery {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<LargeText<String>>> {
-        let principal = ctx.principal(Role::Editor)?;
-        let rules = super::list(ctx.db()?, principal.workspace_id).await?;
+        let rules = rules_of_caller(ctx).await?;
         let prompt = super::system_prompt(rules.iter().map(|r| r.text.as_str()), None);
         Ok(prompt.map(LargeText))
     }
+}
+
+/// The rows `globalRules` counts as in the query's complexity: more than most workspaces hold
+/// and a fifth of the 500 allowed; the answer's size cap bounds the text of the rest.
+const RULE_ROWS_COUNTED: usize = 100;
+
+/// The caller's rules (EDITOR and up), read once per request; none once the answer has outgrown
+/// its size cap (it is discarded then).
+async fn rules_of_caller(ctx: &Context<'_>) -> async_graphql::Result<SharedRules> {
+    let principal = ctx.principal(Role::Editor)?;
+    let workspace_id = principal.workspace_id;
+    let rules = match ctx.data_opt::<DataLoader<RuleLoader, HashMapCache>>() {
+        Some(loader) => loader.load_one(workspace_id).await?.unwrap_or_default(),
+        None => {
+            let rows = super::list(ctx.db()?, workspace_id).await?;
+            rows.into_iter().map(Arc::new).collect()
+        }
+    };
+    Ok(if answer_budget::spent(ctx) {
+        SharedRules::default()
+    } else {
+        rules
+    })
 }
 
 /// Mutations on global rules. EDITOR and up.
@@ -83,7 +109,7 @@ impl GlobalRuleMutation {
         ctx.training()?
             .changes
             .catalog_changed(principal.workspace_id);
-        Ok(GlobalRule(rule))
+        Ok(GlobalRule(Arc::new(rule)))
     }
 
     /// Replaces a rule's text; its position is kept.
@@ -100,7 +126,7 @@ impl GlobalRuleMutation {
         ctx.training()?
             .changes
             .catalog_changed(principal.workspace_id);
-        Ok(GlobalRule(rule))
+        Ok(GlobalRule(Arc::new(rule)))
     }
 
     /// Deletes a rule; returns its id.
@@ -136,6 +162,9 @@ impl GlobalRuleMutation {
         ctx.training()?
             .changes
             .catalog_changed(principal.workspace_id);
-        Ok(rules.into_iter().map(GlobalRule).collect())
+        Ok(rules
+            .into_iter()
+            .map(|rule| GlobalRule(Arc::new(rule)))
+            .collect())
     }
 }

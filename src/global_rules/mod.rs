@@ -1,6 +1,7 @@
 //! Global rules: one-line instructions that, in order, form the system prompt of every example.
 
 pub mod graphql;
+pub mod loader;
 
 use std::collections::HashSet;
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use async_graphql::parser::types::Field;
 use async_graphql::registry::Registry;
 use async_graphql::{
-    ContextSelectionSet, OutputType, Positioned, ServerError, ServerResult, Value,
+    Context, ContextSelectionSet, OutputType, Positioned, ServerError, ServerResult, Value,
 };
 
 /// How many bytes of text one answer may still hold. Cloning shares the budget.
@@ -52,6 +52,16 @@ impl AnswerBudget {
         self.0.exceeded.load(Ordering::Relaxed)
     }
 
+    /// The most bytes of text one answer may hold.
+    pub fn limit(&self) -> usize {
+        self.0.limit
+    }
+
+    /// Records that the answer cannot fit (found before its text was resolved).
+    pub fn mark_exceeded(&self) {
+        self.0.exceeded.store(true, Ordering::Relaxed);
+    }
+
     /// Starts over, for the next answer of a subscription.
     pub fn reset(&self) {
         self.0.used.store(0, Ordering::Relaxed);
@@ -89,6 +99,13 @@ impl AnswerBudget {
             Charge::Overflows
         }
     }
+}
+
+/// Whether the request's answer has already outgrown its budget (it will be discarded, so
+/// there is no point reading more for it).
+pub fn spent(ctx: &Context<'_>) -> bool {
+    ctx.data_opt::<AnswerBudget>()
+        .is_some_and(AnswerBudget::exceeded)
 }
 
 /// Text that may be large, shown in the schema as `String`. It counts against the answer's

@@ -97,6 +97,11 @@ pub struct Finisher {
 }
 
 impl Finisher {
+    /// The budget the request's answers are held to.
+    pub fn budget(&self) -> &AnswerBudget {
+        &self.budget
+    }
+
     /// The answer as the client gets it: replaced by one error when it outgrew the budget (which
     /// then starts over for the next event), in query order, every error with a code.
     pub fn finish(&self, mut response: Response) -> Response {

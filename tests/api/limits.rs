@@ -205,3 +205,39 @@ async fn error_messages_quote_little_of_a_huge_input() {
     let (_, text) = post_raw(&base, None, bad_json).await;
     assert!(text.len() < 1_000, "{:.300}…", text);
 }
+
+#[tokio::test]
+async fn a_page_whose_exchanges_outgrow_the_cap_is_not_loaded_whole() {
+    let app = TestApp::spawn().await;
+    let long = "p".repeat(40_000);
+    for _ in 0..4 {
+        app.create_block(&[(&long, "short")], None).await;
+    }
+    let options = HttpOptions {
+        query: QueryLimits {
+            max_answer_bytes: 64 * 1024,
+            ..QueryLimits::default()
+        },
+        ..http_options()
+    };
+    let base = app.serve(options).await;
+    let page = "{ trainingBlocks(first: 10) { edges { node { id exchanges { response } } } } }";
+    let (_, answer) = post(&base, Some(&app.admin), page).await;
+    // Only short responses are asked for, but 160 KB of prompts (over twice the cap) would be read.
+    assert!(answer["data"].is_null(), "{answer}");
+    assert_eq!(
+        answer["errors"].as_array().map(Vec::len),
+        Some(1),
+        "{answer}"
+    );
+    assert_eq!(first_code(&answer), "BAD_USER_INPUT");
+    let one = "{ trainingBlocks(first: 1) { edges { node { exchanges { prompt } } } } }";
+    let (_, answer) = post(&base, Some(&app.admin), one).await;
+    let prompt = &answer["data"]["trainingBlocks"]["edges"][0]["node"]["exchanges"][0]["prompt"];
+    assert_eq!(
+        prompt.as_str().map(str::len),
+        Some(40_000),
+        "{:.200}",
+        answer.to_string()
+    );
+}

@@ -179,7 +179,8 @@ impl Session {
             return (Flow::Close(protocol::TOO_MANY, reason), Vec::new());
         };
         self._slot = Some(slot);
-        self.connection = Some(Arc::new(schema::connection_data(&self.state.db, auth)));
+        let data = schema::connection_data(&self.state.schema, &self.state.db, auth);
+        self.connection = Some(Arc::new(data));
         (Flow::Continue, vec![ServerMessage::ack().to_text()])
     }
 
