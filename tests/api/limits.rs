@@ -36,11 +36,11 @@ fn first_code(answer: &Value) -> &str {
 
 /// `levels` fragments, each spreading the previous one twice, over `leaf`.
 fn fragment_bomb(levels: usize, leaf: &str) -> String {
-    let mut query = format!("query {{ ...F{levels} }} fragment F0 on QueryRoot {{ {leaf} }} ");
+    let mut query = format!("query {{ ...F{levels} }} fragment F0 on Query {{ {leaf} }} ");
     for level in 1..=levels {
         let previous = level - 1;
         query.push_str(&format!(
-            "fragment F{level} on QueryRoot {{ ...F{previous} ...F{previous} }} "
+            "fragment F{level} on Query {{ ...F{previous} ...F{previous} }} "
         ));
     }
     query

@@ -146,11 +146,11 @@ async fn a_fragment_bomb_over_a_websocket_is_refused_at_once() {
     let base = app.serve(http_options()).await;
     let mut ws = initialised(&base, &app.admin).await;
     let mut query =
-        String::from("subscription { ...F40 } fragment F0 on SubscriptionRoot { __typename } ");
+        String::from("subscription { ...F40 } fragment F0 on Subscription { __typename } ");
     for level in 1..=40 {
         let previous = level - 1;
         query.push_str(&format!(
-            "fragment F{level} on SubscriptionRoot {{ ...F{previous} ...F{previous} }} "
+            "fragment F{level} on Subscription {{ ...F{previous} ...F{previous} }} "
         ));
     }
     subscribe(&mut ws, "b", &query).await;
