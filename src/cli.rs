@@ -6,7 +6,7 @@ use tokio::net::TcpListener;
 
 use crate::app::{self, AppState, HttpOptions};
 use crate::config::{Cli, Command, CreditsCommand, ServeArgs, TokenCommand, WorkspaceCommand};
-use crate::error::Error;
+use crate::error::for_cli;
 use crate::secrets::SecretBox;
 use crate::training_jobs::{self, TrainingSettings};
 use crate::{auth, credits, db, schema, transfer, workspaces};
@@ -31,10 +31,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open(&cli.database_url).await?;
             let workspace = workspaces::find_by_name(&db, &workspace)
                 .await
-                .map_err(explain)?;
+                .map_err(for_cli)?;
             let entry = credits::grant(&db, workspace.id, amount)
                 .await
-                .map_err(explain)?;
+                .map_err(for_cli)?;
             println!(
                 "granted {amount} credits to workspace {:?}; balance is now {}",
                 workspace.name, entry.balance_after
@@ -51,7 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Workspace(WorkspaceCommand::Create { name }) => {
             let db = open(&cli.database_url).await?;
-            let workspace = workspaces::create(&db, &name).await.map_err(explain)?;
+            let workspace = workspaces::create(&db, &name).await.map_err(for_cli)?;
             println!(
                 "created workspace {:?} (id {})",
                 workspace.name, workspace.id
@@ -66,10 +66,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open(&cli.database_url).await?;
             let workspace = workspaces::find_by_name(&db, &workspace)
                 .await
-                .map_err(explain)?;
+                .map_err(for_cli)?;
             let (token, secret) = workspaces::tokens::create(&db, workspace.id, &name, role.into())
                 .await
-                .map_err(explain)?;
+                .map_err(for_cli)?;
             println!(
                 "created {} token {:?} (id {}) for workspace {:?}; its secret, shown only this once:\n\n    {secret}\n",
                 auth::role_name(token.role),
@@ -94,10 +94,6 @@ async fn open(url: &str) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
-fn explain(err: Error) -> anyhow::Error {
-    anyhow::anyhow!("{} ({})", err.message(), err.code())
-}
-
 async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let db = open(database_url).await?;
     let listener = TcpListener::bind(args.listen)
@@ -105,7 +101,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
     let shutdown = app::shutdown_signal();
-    if let Some(created) = workspaces::bootstrap(&db).await.map_err(explain)? {
+    if let Some(created) = workspaces::bootstrap(&db).await.map_err(for_cli)? {
         print_bootstrap_banner(&created, address);
     }
     let (secrets, created) = SecretBox::load_or_create(

@@ -1,39 +1,51 @@
-//! The one error type of tuner's services, and how it reaches GraphQL clients.
+//! The one error type of tuner's services, and how it reaches clients.
 //!
-//! Every variant maps to a stable `extensions.code`. Internal failures are logged with their cause
-//! and reach the client only as a generic message. The type deliberately does not implement
-//! `Display`, so `?` in a resolver always goes through the conversion below and keeps its code.
+//! Every variant maps to a stable `extensions.code` and HTTP status. Internal failures keep
+//! their cause as the error's `source`, so logs and the command line show it; clients only ever
+//! see [`Error::message`], which is generic for internal failures. GraphQL errors built from an
+//! `Error` (by `?` in a resolver) carry it as their source and get their code and client
+//! message when the answer is finished (`crate::graphql`).
 
-use async_graphql::ErrorExtensions;
+use async_graphql::ServerError;
+use axum::http::StatusCode;
 use sea_orm::{DbErr, SqlErr};
 
 /// `Result` with tuner's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in a service call.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The input is invalid; `field` names the offending input field.
+    #[error("{message}")]
     BadInput { field: String, message: String },
     /// No valid API token was presented.
+    #[error("{0}")]
     Unauthenticated(String),
     /// The token is valid but its role is too low.
+    #[error("{0}")]
     Forbidden(String),
     /// The object does not exist in the caller's workspace.
+    #[error("{what} {id} was not found")]
     NotFound { what: &'static str, id: String },
     /// The request contradicts the current state (duplicate name, ...).
+    #[error("{message}")]
     Conflict {
         field: Option<String>,
         message: String,
     },
     /// The workspace's balance cannot pay for what was asked.
+    #[error("{0}")]
     InsufficientCredits(String),
     /// The fine-tuning provider refused or failed; the message is the provider's own.
+    #[error("{0}")]
     Provider(String),
-    /// A database failure: logged, never shown.
-    Database(DbErr),
-    /// Any other unexpected failure: logged, never shown.
-    Internal(anyhow::Error),
+    /// A database failure: logged with its cause, never shown.
+    #[error("database error")]
+    Database(#[from] DbErr),
+    /// Any other unexpected failure: logged with its cause, never shown.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
 }
 
 impl Error {
@@ -95,12 +107,6 @@ impl Error {
     }
 }
 
-impl From<DbErr> for Error {
-    fn from(err: DbErr) -> Self {
-        Self::Database(err)
-    }
-}
-
 impl From<anyhow::Error> for Error {
     fn from(err: anyhow::Error) -> Self {
         Self::Internal(err)
@@ -133,18 +139,70 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-impl From<Error> for async_graphql::Error {
-    fn from(err: Error) -> Self {
-        match &err {
-            Error::Database(cause) => tracing::error!(error = %cause, "database error"),
-            Error::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
-            _ => {}
+impl Error {
+    /// The HTTP status of an endpoint that answers with this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadInput { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::InsufficientCredits(_) => StatusCode::PAYMENT_REQUIRED,
+            Self::Provider(_) => StatusCode::BAD_GATEWAY,
+            Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
-        async_graphql::Error::new(err.message()).extend_with(|_, ext| {
-            ext.set("code", err.code());
-            if let Some(field) = err.field() {
-                ext.set("field", field);
-            }
-        })
     }
+
+    /// Whether this is a fault of the server (logged with its cause).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::Database(_) | Self::Internal(_))
+    }
+
+    /// Logs an internal error with its whole chain of causes; other errors are the client's
+    /// and are not logged.
+    pub fn log_if_internal(&self, context: &str) {
+        if self.is_internal() {
+            tracing::error!(error = %report(self), "{context}");
+        }
+    }
+
+    /// Gives a GraphQL error its client message, code and field.
+    pub fn describe(&self, error: &mut ServerError) {
+        error.message = self.message();
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        extensions.set("code", self.code());
+        if let Some(field) = self.field() {
+            extensions.set("field", field);
+        }
+    }
+
+    /// This error as a GraphQL error, without a position.
+    pub fn to_server_error(&self) -> ServerError {
+        let mut error = ServerError::new(String::new(), None);
+        self.describe(&mut error);
+        error
+    }
+}
+
+/// The error as the command line shows it: a client error with its code, an internal one with
+/// its whole chain of causes.
+pub fn for_cli(err: Error) -> anyhow::Error {
+    if err.is_internal() {
+        anyhow::Error::new(err)
+    } else {
+        anyhow::anyhow!("{} ({})", err.message(), err.code())
+    }
+}
+
+/// An error and its causes on one line: `database error: connection refused: ...`.
+pub fn report(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -21,7 +21,7 @@ pub(super) async fn export_training_blocks(
     match export::export_for(&state.db, super::bearer(&headers), &query).await {
         Ok(chunks) => {
             let body = Body::from_stream(chunks.map_err(|err| {
-                tracing::error!(error = ?err, "export stopped");
+                tracing::error!(error = %crate::error::report(&err), "export stopped");
                 std::io::Error::other("the export stopped on an internal error")
             }));
             ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
@@ -102,17 +102,8 @@ fn webhook_response(outcome: Result<webhooks::Outcome, Rejection>) -> Response {
 
 /// A service error as an HTTP response: status from its code, `{"error": {code, message}}`.
 fn error_response(err: Error) -> Response {
-    let status = match err.code() {
-        "BAD_USER_INPUT" => StatusCode::BAD_REQUEST,
-        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
-        "FORBIDDEN" => StatusCode::FORBIDDEN,
-        "NOT_FOUND" => StatusCode::NOT_FOUND,
-        "CONFLICT" => StatusCode::CONFLICT,
-        _ => {
-            tracing::error!(error = ?err, "request failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
+    err.log_if_internal("request failed");
+    let status = err.status();
     let body = serde_json::json!({ "error": { "code": err.code(), "message": err.message() } });
     (status, axum::Json(body)).into_response()
 }

@@ -29,9 +29,9 @@ pub async fn graphql_post(
     let auth = match auth::authenticate(&state.db, bearer(&headers)).await {
         Ok(auth) => auth,
         Err(err) => {
-            let error = async_graphql::Error::from(err).into_server_error(Default::default());
-            return GraphQLResponse::from(async_graphql::Response::from_errors(vec![error]))
-                .into_response();
+            err.log_if_internal("cannot authenticate a request");
+            let refused = crate::graphql::refusal(err);
+            return GraphQLResponse::from(refused).into_response();
         }
     };
     GraphQLResponse::from(schema::execute(&state.schema, &state.db, auth, request).await)

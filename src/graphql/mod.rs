@@ -117,16 +117,20 @@ impl Finisher {
 
 /// A refused request's answer: that one error.
 pub fn refusal(error: Error) -> Response {
-    let error = async_graphql::Error::from(error).into_server_error(Default::default());
-    Response::from_errors(vec![error])
+    Response::from_errors(vec![error.to_server_error()])
 }
 
-/// Errors raised by the engine itself (syntax, unknown fields, wrong argument types, limits)
-/// carry no code; they are all the client's to fix, so they get `BAD_USER_INPUT`. Overlong
-/// messages are cut.
+/// Every error gets its code: errors of tuner's services get their client message, code and
+/// field (internal ones are logged with their cause); errors raised by the engine itself
+/// (syntax, unknown fields, wrong argument types, limits) are all the client's to fix, so they
+/// get `BAD_USER_INPUT`. Overlong messages are cut.
 fn finish_errors(mut response: Response) -> Response {
     for error in &mut response.errors {
-        if error
+        let source = error.source.clone();
+        if let Some(service_error) = source.as_deref().and_then(|s| s.downcast_ref::<Error>()) {
+            service_error.log_if_internal("request failed");
+            service_error.describe(error);
+        } else if error
             .extensions
             .as_ref()
             .and_then(|e| e.get("code"))
@@ -174,5 +178,68 @@ fn markers_point_at_files(value: &Value, files: usize) -> bool {
             .values()
             .all(|item| markers_point_at_files(item, files)),
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use sea_orm::DbErr;
+
+    use super::*;
+
+    /// Log lines written while a test runs.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log buffer").extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn answer_with(error: Error) -> Response {
+        let error = async_graphql::Error::from(error).into_server_error(Default::default());
+        Response::from_errors(vec![error])
+    }
+
+    #[test]
+    fn an_internal_errors_cause_reaches_the_log_and_not_the_client() {
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let cause = DbErr::Custom("disk I/O error on page 42".to_owned());
+        let answer = tracing::subscriber::with_default(subscriber, || {
+            finish_errors(answer_with(Error::Database(cause)))
+        });
+        let logged = String::from_utf8(log.0.lock().expect("log").clone()).expect("utf-8");
+        assert!(logged.contains("disk I/O error on page 42"), "{logged}");
+        let error = &answer.errors[0];
+        assert_eq!(error.message, "internal server error");
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .cloned();
+        assert_eq!(code, Some(Value::from("INTERNAL_SERVER_ERROR")));
+    }
+
+    #[test]
+    fn a_service_error_keeps_its_code_and_field() {
+        let answer = finish_errors(answer_with(Error::bad_input("name", "name is empty")));
+        let error = &answer.errors[0];
+        assert_eq!(error.message, "name is empty");
+        let extensions = error.extensions.as_ref().expect("extensions");
+        assert_eq!(extensions.get("code"), Some(&Value::from("BAD_USER_INPUT")));
+        assert_eq!(extensions.get("field"), Some(&Value::from("name")));
     }
 }

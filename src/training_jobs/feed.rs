@@ -150,7 +150,7 @@ impl Reader {
                     Ok(Some(read)) => FeedItem::Job(Arc::new(read)),
                     Ok(None) => continue,
                     Err(err) => {
-                        tracing::warn!(error = ?err, job_id = %notice.job_id, "cannot re-read a changed job");
+                        tracing::warn!(error = %crate::error::report(&err), job_id = %notice.job_id, "cannot re-read a changed job");
                         FeedItem::Unread(notice)
                     }
                 },

@@ -97,7 +97,7 @@ async fn reconcile_one(
             Ok(Repair::Completed)
         }
         Err(err) => {
-            tracing::warn!(job = %job.id, error = %err.message(), "cannot reconcile the job yet");
+            tracing::warn!(job = %job.id, error = %crate::error::report(&err), "cannot reconcile the job yet");
             Ok(Repair::Left)
         }
         Ok(None) => {

@@ -129,7 +129,7 @@ async fn renew_until_lost(
             }
             // A renewal that fails is tried again at the next tick; the lease lasts three.
             Err(err) => {
-                tracing::warn!(job = %job_id, error = %err.message(), "cannot renew the submission's lease")
+                tracing::warn!(job = %job_id, error = %crate::error::report(&err), "cannot renew the submission's lease")
             }
         }
     }

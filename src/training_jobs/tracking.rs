@@ -229,7 +229,7 @@ pub async fn refresh_all(
                 round.refreshed += 1;
             }
             Err(err) => {
-                tracing::warn!(job = %job.id, error = %err.message(), "cannot refresh training job");
+                tracing::warn!(job = %job.id, error = %crate::error::report(&err), "cannot refresh training job");
                 backoff.failed(job.id, settings.poll_interval);
                 round.failed += 1;
             }
@@ -261,12 +261,12 @@ pub fn spawn_poller(
                     if let Err(err) =
                         super::reconcile::reconcile_submissions(&db, &secrets, &settings).await
                     {
-                        tracing::warn!(error = %err.message(), "cannot reconcile interrupted submissions");
+                        tracing::warn!(error = %crate::error::report(&err), "cannot reconcile interrupted submissions");
                     }
                 }
                 _ = polls.tick() => {
                     if let Err(err) = refresh_all(&db, &secrets, &settings, &mut backoff).await {
-                        tracing::warn!(error = %err.message(), "cannot list active training jobs");
+                        tracing::warn!(error = %crate::error::report(&err), "cannot list active training jobs");
                     }
                 }
             }

@@ -14,14 +14,14 @@ use super::export::{self, ExportQuery};
 use super::import::{self, ImportOptions, ImportReport, Pass};
 use super::ImportError;
 use crate::config::{ExportArgs, ImportArgs};
-use crate::error::Error;
+use crate::error::for_cli;
 use crate::workspaces;
 
 /// Imports a JSONL file into a workspace.
 pub async fn import(db: &DatabaseConnection, args: ImportArgs) -> anyhow::Result<()> {
     let workspace = workspaces::find_by_name(db, &args.workspace)
         .await
-        .map_err(explain)?;
+        .map_err(for_cli)?;
     let path = args.file.display().to_string();
     let file = tokio::fs::File::open(&args.file)
         .await
@@ -74,7 +74,7 @@ fn summary(report: &ImportReport, path: &str, workspace: &str) -> String {
 
 fn describe(err: ImportError, path: &str) -> anyhow::Error {
     match err {
-        ImportError::Failed(err) => explain(err),
+        ImportError::Failed(err) => for_cli(err),
         ImportError::Invalid(problems) => {
             let mut text = format!(
                 "{path}: nothing was imported; {} line(s) have problems:",
@@ -99,12 +99,12 @@ fn describe(err: ImportError, path: &str) -> anyhow::Error {
 pub async fn export(db: &DatabaseConnection, args: ExportArgs) -> anyhow::Result<()> {
     let workspace = workspaces::find_by_name(db, &args.workspace)
         .await
-        .map_err(explain)?;
+        .map_err(for_cli)?;
     let query = ExportQuery {
         status: args.status,
         tag: args.tag,
     };
-    let filter = query.filter().map_err(explain)?;
+    let filter = query.filter().map_err(for_cli)?;
     let result = match &args.output {
         Some(path) => {
             let file = std::fs::File::create(path)
@@ -137,23 +137,14 @@ async fn write(
 ) -> anyhow::Result<u64> {
     let chunks = export::export(db.clone(), workspace_id, filter)
         .await
-        .map_err(explain)?;
+        .map_err(for_cli)?;
     let mut chunks = pin!(chunks);
     let mut blocks = 0;
-    while let Some(chunk) = chunks.try_next().await.map_err(explain)? {
+    while let Some(chunk) = chunks.try_next().await.map_err(for_cli)? {
         blocks += chunk.iter().filter(|b| **b == b'\n').count() as u64;
         // Plain blocking writes: the command does nothing else meanwhile.
         out.write_all(&chunk).context("cannot write the export")?;
     }
     out.flush().context("cannot write the export")?;
     Ok(blocks)
-}
-
-/// The error as the command line shows it; internal causes are shown in full here.
-fn explain(err: Error) -> anyhow::Error {
-    match err {
-        Error::Internal(cause) => cause,
-        Error::Database(cause) => anyhow::Error::new(cause).context("database error"),
-        other => anyhow::anyhow!("{} ({})", other.message(), other.code()),
-    }
 }

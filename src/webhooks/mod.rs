@@ -196,7 +196,7 @@ fn signing_key(secrets: &SecretBox, sealed: &str) -> Option<Vec<u8>> {
     match secrets.decrypt(sealed) {
         Ok(secret) => signature::decode_secret(&secret),
         Err(err) => {
-            tracing::error!(error = %err.message(), "cannot decrypt a webhook secret");
+            tracing::error!(error = %crate::error::report(&err), "cannot decrypt a webhook secret");
             None
         }
     }
@@ -259,7 +259,7 @@ async fn refresh(
             Err(Rejection::Internal(err))
         }
         Err(err) => {
-            tracing::warn!(job = %job.id, error = %err.message(), "webhook: cannot refresh the job now; the poller will");
+            tracing::warn!(job = %job.id, error = %crate::error::report(&err), "webhook: cannot refresh the job now; the poller will");
             Ok(())
         }
     }

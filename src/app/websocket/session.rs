@@ -164,7 +164,7 @@ impl Session {
         let auth = match auth::authenticate(&self.state.db, token.as_deref()).await {
             Ok(auth) => auth,
             Err(err) => {
-                tracing::warn!(error = ?err, "cannot authenticate a WebSocket");
+                tracing::warn!(error = %crate::error::report(&err), "cannot authenticate a WebSocket");
                 let reason = "the server cannot check the token now".to_owned();
                 return (Flow::Close(1011, reason), Vec::new());
             }
