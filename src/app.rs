@@ -10,7 +10,6 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
-use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -21,12 +20,11 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::app_context::AppContext;
 use crate::auth;
 use crate::config::ServeArgs;
 use crate::graphql::QueryLimits;
 use crate::schema::{self, AppSchema};
-use crate::secrets::SecretBox;
-use crate::training_jobs::TrainingSettings;
 use crate::webhooks;
 
 mod endpoints;
@@ -40,31 +38,18 @@ pub use websocket::{SocketLimits, Sockets};
 pub struct AppState {
     /// The GraphQL schema.
     pub schema: AppSchema,
-    /// The database pool.
-    pub db: DatabaseConnection,
-    /// The key that encrypts secrets at rest (webhook secrets among them).
-    pub secrets: SecretBox,
-    /// Training settings (refreshing a job a webhook announces).
-    pub training: TrainingSettings,
+    /// The process's shared state.
+    pub app: AppContext,
     /// The open subscription sockets.
     pub sockets: Sockets,
 }
 
 impl AppState {
-    /// State serving from `db`, with the secrets key, training settings and the limits of
-    /// `options`.
-    pub fn new(
-        db: DatabaseConnection,
-        secrets: SecretBox,
-        training: TrainingSettings,
-        options: &HttpOptions,
-    ) -> Self {
-        let schema = schema::build(db.clone(), secrets.clone(), training.clone(), options.query);
+    /// State serving `app` with the limits of `options`.
+    pub fn new(app: AppContext, options: &HttpOptions) -> Self {
         Self {
-            schema,
-            db,
-            secrets,
-            training,
+            schema: schema::build(&app, options.query),
+            app,
             sockets: Sockets::new(options.sockets),
         }
     }
@@ -205,7 +190,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.db.ping().await {
+    match state.app.db.ping().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(err) => {
             tracing::warn!(error = %err, "database unreachable");

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::changes::{Change, ChangeBus, JobChanged};
@@ -63,22 +64,27 @@ fn parse(payload: &str) -> Option<Change> {
     }
 }
 
-/// On Postgres, relays the other replicas' announcements to `bus` until the process ends.
-pub fn spawn(db: DatabaseConnection, bus: ChangeBus) -> Option<tokio::task::JoinHandle<()>> {
+/// On Postgres, relays the other replicas' announcements to `bus` until `stop` is cancelled
+/// (or the pool is closed).
+pub async fn run(db: DatabaseConnection, bus: ChangeBus, stop: CancellationToken) {
     if db.get_database_backend() != DbBackend::Postgres {
-        return None;
+        return;
     }
-    Some(tokio::spawn(async move {
-        loop {
-            let Err(err) = relay(&db, &bus).await;
-            if matches!(err, sea_orm::sqlx::Error::PoolClosed) {
-                // The server is shutting down.
-                return;
-            }
-            tracing::warn!(error = %err, "lost the change announcements; listening again");
-            tokio::time::sleep(Duration::from_secs(1)).await;
+    loop {
+        let err = tokio::select! {
+            () = stop.cancelled() => return,
+            Err(err) = relay(&db, &bus) => err,
+        };
+        if matches!(err, sea_orm::sqlx::Error::PoolClosed) {
+            // The server is shutting down.
+            return;
         }
-    }))
+        tracing::warn!(error = %err, "lost the change announcements; listening again");
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
 }
 
 /// Listens and relays; returns on an error the listener cannot recover from by itself.

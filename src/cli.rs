@@ -5,14 +5,18 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::app::{self, AppState, HttpOptions};
+use crate::app_context::AppContext;
 use crate::config::{Cli, Command, CreditsCommand, ServeArgs, TokenCommand, WorkspaceCommand};
 use crate::error::for_cli;
 use crate::secrets::SecretBox;
+use crate::supervisor::Supervisor;
 use crate::training_jobs::{self, TrainingSettings};
-use crate::{auth, credits, db, schema, transfer, workspaces};
+use crate::{auth, change_relay, credits, db, schema, transfer, workspaces};
 
 /// How long a shutting-down server waits for its WebSockets to close.
 const SOCKETS_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a shutting-down server waits for the round its background tasks are in.
+const BACKGROUND_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -115,16 +119,24 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let training = TrainingSettings::from_args(&args.training)?;
+    let context = AppContext::new(db.clone(), secrets, training);
+    let background = Supervisor::new();
     // Its first rounds run at once: interrupted submissions are reconciled on start.
-    training_jobs::tracking::spawn_poller(db.clone(), secrets.clone(), training.clone());
-    crate::change_relay::spawn(db.clone(), training.changes.clone());
+    background.spawn("job poller", |stop| {
+        training_jobs::tracking::poll(context.clone(), stop)
+    });
+    background.spawn("change relay", |stop| {
+        change_relay::run(db.clone(), context.changes.clone(), stop)
+    });
     let options = HttpOptions::from(&args);
-    let state = AppState::new(db.clone(), secrets, training, &options);
+    let state = AppState::new(context, &options);
     let sockets = state.sockets.clone();
     let router = app::router(state, &options)?;
     tracing::info!(%address, "tuner is listening; GraphiQL at http://{address}/graphql");
     app::serve(listener, router, shutdown).await?;
     sockets.close_all(SOCKETS_GRACE).await;
+    // A poll round under way is finished (and committed) before the pool closes.
+    background.shutdown(BACKGROUND_GRACE).await;
     db.close().await.context("cannot close the database")?;
     Ok(())
 }

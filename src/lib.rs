@@ -2,6 +2,7 @@
 //! models and tells every app which models exist.
 
 pub mod app;
+pub mod app_context;
 pub mod auth;
 pub mod available_models;
 pub mod change_relay;
@@ -22,6 +23,7 @@ pub mod pagination;
 pub mod provider;
 pub mod schema;
 pub mod secrets;
+pub mod supervisor;
 pub mod telemetry;
 pub mod training_blocks;
 pub mod training_jobs;

@@ -10,6 +10,7 @@ use async_graphql::{
 use futures_util::stream::{BoxStream, StreamExt};
 use sea_orm::DatabaseConnection;
 
+use crate::app_context::AppContext;
 use crate::auth::Auth;
 use crate::available_models::cache::AvailableModelsCache;
 use crate::available_models::graphql::AvailableModelQuery;
@@ -19,13 +20,11 @@ use crate::global_rules::graphql::{GlobalRuleMutation, GlobalRuleQuery};
 use crate::global_rules::loader::RuleLoader;
 use crate::graphql::answer_budget::AnswerBudget;
 use crate::graphql::{self, QueryLimits, MAX_NESTING};
-use crate::secrets::SecretBox;
 use crate::training_blocks::graphql::{TrainingBlockMutation, TrainingBlockQuery};
 use crate::training_blocks::loader::ExchangeLoader;
 use crate::training_jobs::feed::JobFeed;
 use crate::training_jobs::graphql::{TrainingJobMutation, TrainingJobQuery};
 use crate::training_jobs::subscription::TrainingJobSubscription;
-use crate::training_jobs::TrainingSettings;
 use crate::transfer::graphql::TransferMutation;
 use crate::workspaces::credentials_graphql::{CredentialsMutation, CredentialsQuery};
 use crate::workspaces::graphql::{WorkspaceMutation, WorkspaceQuery};
@@ -80,21 +79,12 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     .limit_directives(16)
 }
 
-/// The schema, serving from `db`, with the secrets key, training settings and query limits.
-pub fn build(
-    db: DatabaseConnection,
-    secrets: SecretBox,
-    training: TrainingSettings,
-    limits: QueryLimits,
-) -> AppSchema {
-    let available_models = AvailableModelsCache::new(&training.changes);
-    let job_feed = JobFeed::new(db.clone(), &training.changes);
+/// The schema, serving `app` within these query limits.
+pub fn build(app: &AppContext, limits: QueryLimits) -> AppSchema {
     builder()
-        .data(db)
-        .data(job_feed)
-        .data(secrets)
-        .data(available_models)
-        .data(training)
+        .data(app.clone())
+        .data(JobFeed::new(app.db.clone(), &app.changes))
+        .data(AvailableModelsCache::new(&app.changes))
         .data(limits)
         .finish()
 }

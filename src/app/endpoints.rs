@@ -18,7 +18,7 @@ pub(super) async fn export_training_blocks(
     headers: HeaderMap,
     Query(query): Query<ExportQuery>,
 ) -> Response {
-    match export::export_for(&state.db, super::bearer(&headers), &query).await {
+    match export::export_for(&state.app.db, super::bearer(&headers), &query).await {
         Ok(chunks) => {
             let body = Body::from_stream(chunks.map_err(|err| {
                 tracing::error!(error = %crate::error::report(&err), "export stopped");
@@ -39,9 +39,7 @@ pub(super) async fn openai_webhook(
     body: Bytes,
 ) -> Response {
     let outcome = webhooks::receive(
-        &state.db,
-        &state.secrets,
-        &state.training,
+        &state.app,
         webhook_headers(&headers),
         &body,
         chrono::Utc::now(),
@@ -61,9 +59,7 @@ pub(super) async fn credential_webhook(
     body: Bytes,
 ) -> Response {
     let outcome = webhooks::receive_for_credential(
-        &state.db,
-        &state.secrets,
-        &state.training,
+        &state.app,
         &credential_id,
         webhook_headers(&headers),
         &body,

@@ -26,7 +26,7 @@ pub async fn graphql_post(
         Ok(request) => request.into_inner(),
         Err(rejection) => return malformed(rejection.0),
     };
-    let auth = match auth::authenticate(&state.db, bearer(&headers)).await {
+    let auth = match auth::authenticate(&state.app.db, bearer(&headers)).await {
         Ok(auth) => auth,
         Err(err) => {
             err.log_if_internal("cannot authenticate a request");
@@ -34,7 +34,7 @@ pub async fn graphql_post(
             return GraphQLResponse::from(refused).into_response();
         }
     };
-    GraphQLResponse::from(schema::execute(&state.schema, &state.db, auth, request).await)
+    GraphQLResponse::from(schema::execute(&state.schema, &state.app.db, auth, request).await)
         .into_response()
 }
 

@@ -161,7 +161,7 @@ impl CustomModelMutation {
             base_model: input.base_model,
         };
         Ok(CustomModel(
-            super::create(ctx.db()?, principal.workspace_id, new).await?,
+            super::create(ctx.app()?, principal.workspace_id, new).await?,
         ))
     }
 
@@ -180,10 +180,7 @@ impl CustomModelMutation {
             provider: input.provider,
             base_model: input.base_model,
         };
-        let model = super::update(ctx.db()?, principal.workspace_id, id, patch).await?;
-        ctx.training()?
-            .changes
-            .catalog_changed(principal.workspace_id);
+        let model = super::update(ctx.app()?, principal.workspace_id, id, patch).await?;
         Ok(CustomModel(model))
     }
 
@@ -195,10 +192,7 @@ impl CustomModelMutation {
     ) -> async_graphql::Result<ID> {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
-        super::delete(ctx.db()?, principal.workspace_id, id).await?;
-        ctx.training()?
-            .changes
-            .catalog_changed(principal.workspace_id);
+        super::delete(ctx.app()?, principal.workspace_id, id).await?;
         Ok(ID(id.to_string()))
     }
 }

@@ -4,14 +4,15 @@ pub mod graphql;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
-    QueryFilter, QueryOrder, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter,
+    QueryOrder, Select, Set,
 };
 use uuid::Uuid;
 
+use crate::app_context::AppContext;
 use crate::entities::custom_model::{self, ModelStatus};
 use crate::error::{is_unique_violation, Error, Result};
-use crate::{change_relay, db, ids, validate, workspaces};
+use crate::{db, ids, validate, workspaces};
 
 /// Provider used when none is given.
 pub const DEFAULT_PROVIDER: &str = "openai";
@@ -127,7 +128,7 @@ pub async fn get(
 
 /// Creates a model; its name must be unique in the workspace.
 pub async fn create(
-    db: &impl ConnectionTrait,
+    app: &AppContext,
     workspace_id: Uuid,
     new: NewModel,
 ) -> Result<custom_model::Model> {
@@ -153,18 +154,21 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    model.insert(db).await.map_err(map_unique(&name))
+    let txn = db::begin_write(&app.db).await?;
+    let model = model.insert(&txn).await.map_err(map_unique(&name))?;
+    app.commit_catalog_change(txn, workspace_id).await?;
+    Ok(model)
 }
 
 /// Changes a model. Its provider and base model are fixed while it trains and once it has a
 /// fine-tuned model: a different target is a different model.
 pub async fn update(
-    db: &DatabaseConnection,
+    app: &AppContext,
     workspace_id: Uuid,
     id: Uuid,
     patch: ModelPatch,
 ) -> Result<custom_model::Model> {
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_write(&app.db).await?;
     let current = get(&txn, workspace_id, id).await?;
     let retargets = patch.provider.is_some() || patch.base_model.is_some();
     let trained = current.fine_tuned_model.is_some() || current.status == ModelStatus::Training;
@@ -195,14 +199,13 @@ pub async fn update(
     }
     model.updated_at = Set(Utc::now());
     let model = model.update(&txn).await.map_err(map_unique(&name))?;
-    change_relay::announce_catalog(&txn, workspace_id).await?;
-    txn.commit().await?;
+    app.commit_catalog_change(txn, workspace_id).await?;
     Ok(model)
 }
 
 /// Deletes a model with its jobs' history; not while one of its jobs is active.
-pub async fn delete(db: &DatabaseConnection, workspace_id: Uuid, id: Uuid) -> Result<()> {
-    let txn = db::begin_write(db).await?;
+pub async fn delete(app: &AppContext, workspace_id: Uuid, id: Uuid) -> Result<()> {
+    let txn = db::begin_write(&app.db).await?;
     // Under the workspace lock a training job being recorded for this model is seen.
     workspaces::lock(&txn, workspace_id).await?;
     let model = get(&txn, workspace_id, id).await?;
@@ -216,7 +219,5 @@ pub async fn delete(db: &DatabaseConnection, workspace_id: Uuid, id: Uuid) -> Re
         ));
     }
     model.delete(&txn).await?;
-    change_relay::announce_catalog(&txn, workspace_id).await?;
-    txn.commit().await?;
-    Ok(())
+    app.commit_catalog_change(txn, workspace_id).await
 }

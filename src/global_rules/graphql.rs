@@ -105,10 +105,7 @@ impl GlobalRuleMutation {
         text: String,
     ) -> async_graphql::Result<GlobalRule> {
         let principal = ctx.principal(Role::Editor)?;
-        let rule = super::create(ctx.db()?, principal.workspace_id, &text).await?;
-        ctx.training()?
-            .changes
-            .catalog_changed(principal.workspace_id);
+        let rule = super::create(ctx.app()?, principal.workspace_id, &text).await?;
         Ok(GlobalRule(Arc::new(rule)))
     }
 
@@ -122,10 +119,7 @@ impl GlobalRuleMutation {
     ) -> async_graphql::Result<GlobalRule> {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
-        let rule = super::update(ctx.db()?, principal.workspace_id, id, &text).await?;
-        ctx.training()?
-            .changes
-            .catalog_changed(principal.workspace_id);
+        let rule = super::update(ctx.app()?, principal.workspace_id, id, &text).await?;
         Ok(GlobalRule(Arc::new(rule)))
     }
 
@@ -137,10 +131,7 @@ impl GlobalRuleMutation {
     ) -> async_graphql::Result<ID> {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
-        super::delete(ctx.db()?, principal.workspace_id, id).await?;
-        ctx.training()?
-            .changes
-            .catalog_changed(principal.workspace_id);
+        super::delete(ctx.app()?, principal.workspace_id, id).await?;
         Ok(ID(id.to_string()))
     }
 
@@ -158,10 +149,7 @@ impl GlobalRuleMutation {
             .enumerate()
             .map(|(i, id)| crate::ids::parse(&format!("ids[{i}]"), id))
             .collect::<Result<Vec<_>, _>>()?;
-        let rules = super::reorder(ctx.db()?, principal.workspace_id, &order).await?;
-        ctx.training()?
-            .changes
-            .catalog_changed(principal.workspace_id);
+        let rules = super::reorder(ctx.app()?, principal.workspace_id, &order).await?;
         Ok(rules
             .into_iter()
             .map(|rule| GlobalRule(Arc::new(rule)))

@@ -7,14 +7,15 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 use uuid::Uuid;
 
+use crate::app_context::AppContext;
 use crate::entities::global_rule;
 use crate::error::{Error, Result};
-use crate::{change_relay, db, ids, validate, workspaces};
+use crate::{db, ids, validate, workspaces};
 
 /// Longest rule, in characters.
 pub const MAX_RULE_CHARS: usize = 2_000;
@@ -69,12 +70,12 @@ pub fn system_prompt<'a>(
 
 /// Appends a rule at the end of the list.
 pub async fn create(
-    db: &DatabaseConnection,
+    app: &AppContext,
     workspace_id: Uuid,
     text: &str,
 ) -> Result<global_rule::Model> {
     let text = validate_text("text", text)?;
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_write(&app.db).await?;
     workspaces::lock(&txn, workspace_id).await?;
     if in_workspace(workspace_id).count(&txn).await? >= MAX_RULES {
         return Err(Error::bad_input(
@@ -100,8 +101,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    change_relay::announce_catalog(&txn, workspace_id).await?;
-    txn.commit().await?;
+    app.commit_catalog_change(txn, workspace_id).await?;
     Ok(rule)
 }
 
@@ -120,39 +120,36 @@ pub async fn get(
 
 /// Replaces a rule's text.
 pub async fn update(
-    db: &DatabaseConnection,
+    app: &AppContext,
     workspace_id: Uuid,
     id: Uuid,
     text: &str,
 ) -> Result<global_rule::Model> {
     let text = validate_text("text", text)?;
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_write(&app.db).await?;
     let mut rule: global_rule::ActiveModel = get(&txn, workspace_id, id).await?.into();
     rule.text = Set(text);
     rule.updated_at = Set(Utc::now());
     let rule = rule.update(&txn).await?;
-    change_relay::announce_catalog(&txn, workspace_id).await?;
-    txn.commit().await?;
+    app.commit_catalog_change(txn, workspace_id).await?;
     Ok(rule)
 }
 
 /// Deletes a rule (under the workspace lock, so a concurrent reorder sees it or not at all).
-pub async fn delete(db: &DatabaseConnection, workspace_id: Uuid, id: Uuid) -> Result<()> {
-    let txn = db::begin_write(db).await?;
+pub async fn delete(app: &AppContext, workspace_id: Uuid, id: Uuid) -> Result<()> {
+    let txn = db::begin_write(&app.db).await?;
     workspaces::lock(&txn, workspace_id).await?;
     get(&txn, workspace_id, id).await?.delete(&txn).await?;
-    change_relay::announce_catalog(&txn, workspace_id).await?;
-    txn.commit().await?;
-    Ok(())
+    app.commit_catalog_change(txn, workspace_id).await
 }
 
 /// Puts the rules in the given order; `order` must hold each of the workspace's rules once.
 pub async fn reorder(
-    db: &DatabaseConnection,
+    app: &AppContext,
     workspace_id: Uuid,
     order: &[Uuid],
 ) -> Result<Vec<global_rule::Model>> {
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_write(&app.db).await?;
     workspaces::lock(&txn, workspace_id).await?;
     let rules = list(&txn, workspace_id).await?;
     check_is_permutation(&rules, order)?;
@@ -167,8 +164,7 @@ pub async fn reorder(
         rule.updated_at = Set(now);
         reordered.push(rule.update(&txn).await?);
     }
-    change_relay::announce_catalog(&txn, workspace_id).await?;
-    txn.commit().await?;
+    app.commit_catalog_change(txn, workspace_id).await?;
     Ok(reordered)
 }
 

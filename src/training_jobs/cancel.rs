@@ -1,23 +1,17 @@
 //! Cancelling a job at the provider. The cancelled job is then recorded like a refresh, so it
 //! gives its blocks back and refunds their credits (see [`super::tracking`]).
 
-use sea_orm::{ActiveEnum, DatabaseConnection};
+use sea_orm::ActiveEnum;
 use uuid::Uuid;
 
-use super::{tracking, TrainingSettings};
+use super::tracking;
+use crate::app_context::AppContext;
 use crate::entities::training_job::{self, JobStatus};
 use crate::error::{Error, Result};
-use crate::secrets::SecretBox;
 
 /// Asks the provider to cancel the workspace's job `id` and records the job it returns.
-pub async fn cancel(
-    db: &DatabaseConnection,
-    secrets: &SecretBox,
-    settings: &TrainingSettings,
-    workspace_id: Uuid,
-    id: Uuid,
-) -> Result<training_job::Model> {
-    let job = super::get(db, workspace_id, id).await?;
+pub async fn cancel(app: &AppContext, workspace_id: Uuid, id: Uuid) -> Result<training_job::Model> {
+    let job = super::get(&app.db, workspace_id, id).await?;
     if job.status.is_terminal() {
         return Err(Error::conflict(
             "id",
@@ -38,10 +32,10 @@ pub async fn cancel(
              then cancel it",
         ));
     };
-    let provider = tracking::provider_for(db, secrets, settings, &job).await?;
+    let provider = tracking::provider_for(app, &job).await?;
     let remote = provider
         .cancel_job(&provider_job_id)
         .await
         .map_err(|err| Error::Provider(err.message()))?;
-    tracking::record(db, settings, provider.as_ref(), job, &remote).await
+    tracking::record(app, provider.as_ref(), job, &remote).await
 }

@@ -3,7 +3,6 @@
 use async_graphql::{Context, Object, ID};
 
 use super::preview_types::TrainingPreview;
-use super::submit::Services;
 use super::types::{TrainingJob, TrainingJobInput};
 use crate::auth::Role;
 use crate::context::ContextExt;
@@ -85,13 +84,8 @@ impl TrainingJobMutation {
     ) -> async_graphql::Result<TrainingJob> {
         let principal = ctx.principal(Role::Editor)?;
         let model_id = ids::parse("modelId", &model_id)?;
-        let services = Services {
-            db: ctx.db()?,
-            secrets: ctx.secrets()?,
-            settings: ctx.training()?,
-        };
         let job = super::submit::run(
-            &services,
+            ctx.app()?,
             principal.workspace_id,
             model_id,
             input.unwrap_or_default().into(),
@@ -108,9 +102,9 @@ impl TrainingJobMutation {
     ) -> async_graphql::Result<TrainingJob> {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
-        let db = ctx.db()?;
-        super::get(db, principal.workspace_id, id).await?;
-        let job = super::tracking::refresh(db, ctx.secrets()?, ctx.training()?, id).await?;
+        let app = ctx.app()?;
+        super::get(&app.db, principal.workspace_id, id).await?;
+        let job = super::tracking::refresh(app, id).await?;
         Ok(TrainingJob(job))
     }
 
@@ -124,8 +118,7 @@ impl TrainingJobMutation {
     ) -> async_graphql::Result<TrainingJob> {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
-        let (db, secrets, settings) = (ctx.db()?, ctx.secrets()?, ctx.training()?);
-        let job = super::cancel::cancel(db, secrets, settings, principal.workspace_id, id).await?;
+        let job = super::cancel::cancel(ctx.app()?, principal.workspace_id, id).await?;
         Ok(TrainingJob(job))
     }
 }

@@ -14,8 +14,8 @@ use uuid::Uuid;
 use super::dataset::{self, DatasetBuilder};
 use super::preview::{rule_texts, training_model};
 use super::request::JobRequest;
-use super::submit::Services;
 use super::{active_for_model, submission_lease, TrainingSettings};
+use crate::app_context::AppContext;
 use crate::config::BillingMode;
 use crate::entities::training_job::{self, JobStatus};
 use crate::entities::{custom_model, training_job_block};
@@ -25,12 +25,12 @@ use crate::{custom_models, db, ids, workspaces};
 /// Step 1: checks everything and records the job (SUBMITTING) with its blocks and compiled
 /// file, or changes nothing.
 pub async fn prepare(
-    svc: &Services<'_>,
+    app: &AppContext,
     workspace_id: Uuid,
     model_id: Uuid,
     request: &JobRequest,
 ) -> Result<(training_job::Model, NamedTempFile)> {
-    let txn = db::begin_write(svc.db).await?;
+    let txn = db::begin_write(&app.db).await?;
     workspaces::lock(&txn, workspace_id).await?;
     let model = custom_models::get(&txn, workspace_id, model_id).await?;
     if let Some(active) = active_for_model(&txn, model.id).await? {
@@ -71,9 +71,9 @@ pub async fn prepare(
             format!("there are no NOT_TRAINED blocks{which} to train"),
         ));
     }
-    dataset::require_no_errors(&report, svc.settings.max_file_bytes)?;
-    let charge = svc.settings.charge(report.examples as u64);
-    check_balance(&txn, svc.settings, workspace_id, charge).await?;
+    dataset::require_no_errors(&report, app.training.max_file_bytes)?;
+    let charge = app.training.charge(report.examples as u64);
+    check_balance(&txn, &app.training, workspace_id, charge).await?;
     let mut job: training_job::ActiveModel = job.into();
     job.block_count = Set(i64::try_from(report.examples).unwrap_or(i64::MAX));
     job.token_count = Set(i64::try_from(report.total_tokens).unwrap_or(i64::MAX));
@@ -82,8 +82,8 @@ pub async fn prepare(
     job.file_bytes = Set(i64::try_from(report.file_bytes).unwrap_or(i64::MAX));
     job.system_prompt = Set(system_prompt);
     // The submission's lease starts when the job can be seen, and is renewed while it lasts.
-    job.lease_owner = Set(Some(svc.settings.replica_id.clone()));
-    job.lease_expires_at = Set(Some(submission_lease::expiry(svc.settings, Utc::now())));
+    job.lease_owner = Set(Some(app.training.replica_id.clone()));
+    job.lease_expires_at = Set(Some(submission_lease::expiry(&app.training, Utc::now())));
     let job = job.update(&txn).await?;
     crate::change_relay::announce(&txn, &job).await?;
     txn.commit().await?;

@@ -4,14 +4,13 @@
 //! submission still under way in a live process is left alone.
 
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{EntityTrait, QueryFilter};
 
 use super::submission_lease;
 use super::submit::{complete_submission, fail_unsubmitted, find_by_metadata};
-use super::TrainingSettings;
+use crate::app_context::AppContext;
 use crate::entities::training_job;
 use crate::error::Result;
-use crate::secrets::SecretBox;
 
 /// What a reconciliation pass did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -28,11 +27,8 @@ pub struct Reconciled {
 /// without one, that was created at least a lease length ago). Each job is first taken over
 /// with a lease of this replica's, so one replica at a time repairs it; a job left for later
 /// is tried again once that lease has run out.
-pub async fn reconcile_submissions(
-    db: &DatabaseConnection,
-    secrets: &SecretBox,
-    settings: &TrainingSettings,
-) -> Result<Reconciled> {
+pub async fn reconcile_submissions(app: &AppContext) -> Result<Reconciled> {
+    let (db, settings) = (&app.db, &app.training);
     let lapsed: Vec<training_job::Model> = training_job::Entity::find()
         .filter(submission_lease::lapsed(settings, Utc::now()))
         .all(db)
@@ -48,7 +44,7 @@ pub async fn reconcile_submissions(
         if !submission_lease::take_over(db, settings, job.id).await? {
             continue;
         }
-        let repair = reconcile_one(db, secrets, settings, &job);
+        let repair = reconcile_one(app, &job);
         match submission_lease::renewing(db, settings, job.id, repair).await? {
             Repair::Completed => outcome.completed += 1,
             Repair::Failed => outcome.failed += 1,
@@ -67,23 +63,11 @@ enum Repair {
 
 /// Completes the job from the provider's job, fails it when the provider has none, or leaves
 /// it when the provider cannot be asked.
-async fn reconcile_one(
-    db: &DatabaseConnection,
-    secrets: &SecretBox,
-    settings: &TrainingSettings,
-    job: &training_job::Model,
-) -> Result<Repair> {
-    let provider = match super::tracking::provider_for(db, secrets, settings, job).await {
+async fn reconcile_one(app: &AppContext, job: &training_job::Model) -> Result<Repair> {
+    let provider = match super::tracking::provider_for(app, job).await {
         Ok(provider) => provider,
         Err(err) => {
-            fail_unsubmitted(
-                db,
-                settings,
-                job.id,
-                "submission_interrupted",
-                &err.message(),
-            )
-            .await?;
+            fail_unsubmitted(app, job.id, "submission_interrupted", &err.message()).await?;
             return Ok(Repair::Failed);
         }
     };
@@ -93,7 +77,7 @@ async fn reconcile_one(
     };
     match remote {
         Ok(Some(remote)) => {
-            complete_submission(db, settings, job.id, &remote).await?;
+            complete_submission(app, job.id, &remote).await?;
             Ok(Repair::Completed)
         }
         Err(err) => {
@@ -102,7 +86,7 @@ async fn reconcile_one(
         }
         Ok(None) => {
             let message = "the submission was interrupted before the provider created the job; run the job again";
-            fail_unsubmitted(db, settings, job.id, "submission_interrupted", message).await?;
+            fail_unsubmitted(app, job.id, "submission_interrupted", message).await?;
             Ok(Repair::Failed)
         }
     }

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use crate::available_models::{Retirements, DEFAULT_RETIREMENTS};
-use crate::changes::ChangeBus;
 use crate::config::{BillingMode, TrainingArgs};
 use crate::datasets::prices::{parse_price_overrides, PriceTable};
 use crate::provider::ProviderSettings;
@@ -14,9 +13,6 @@ pub const DEFAULT_SUBMISSION_LEASE_SECS: u64 = 30;
 /// How training jobs are charged, priced, submitted and followed.
 #[derive(Clone, Debug)]
 pub struct TrainingSettings {
-    /// Where job changes are announced. It travels with the settings so that everything one
-    /// process builds from them (schema, poller, webhook handler) shares the same bus.
-    pub changes: ChangeBus,
     /// Whether a short balance refuses a job.
     pub billing_mode: BillingMode,
     /// Platform fee per job, in credits.
@@ -46,7 +42,6 @@ pub struct TrainingSettings {
 impl Default for TrainingSettings {
     fn default() -> Self {
         Self {
-            changes: ChangeBus::default(),
             billing_mode: BillingMode::Enforce,
             job_fee_credits: 100,
             block_credits: 1,

@@ -12,64 +12,47 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use tempfile::NamedTempFile;
 use uuid::Uuid;
 
 use super::prepare::prepare;
 use super::request::{JobHyperparameters, JobRequest};
-use super::{submission_lease, tracking, TrainingSettings};
+use super::{submission_lease, tracking};
+use crate::app_context::AppContext;
 use crate::entities::credit_ledger::LedgerReason;
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::entities::training_job::{self, JobStatus};
 use crate::entities::{custom_model, training_job_block};
 use crate::error::{Error, Result};
 use crate::provider::{CreateJobRequest, FineTuningProvider, ProviderError, ProviderJob};
-use crate::secrets::SecretBox;
 use crate::workspaces::credentials;
-use crate::{change_relay, credits, custom_models, db, workspaces};
+use crate::{credits, custom_models, db, workspaces};
 
 /// Metadata key under which the provider job carries tuner's job id.
 pub const JOB_ID_METADATA: &str = "tuner_job_id";
 
-/// What running a job needs.
-pub struct Services<'a> {
-    pub db: &'a DatabaseConnection,
-    pub secrets: &'a SecretBox,
-    pub settings: &'a TrainingSettings,
-}
-
 /// Runs a training job for the model; returns the job as the provider left it (or FAILED with
 /// the provider's message when the submission failed).
 pub async fn run(
-    svc: &Services<'_>,
+    app: &AppContext,
     workspace_id: Uuid,
     model_id: Uuid,
     request: JobRequest,
 ) -> Result<training_job::Model> {
     let request = request.validated()?;
-    let model = custom_models::get(svc.db, workspace_id, model_id).await?;
-    let provider = credentials::connect(
-        svc.db,
-        svc.secrets,
-        &svc.settings.provider,
-        workspace_id,
-        &model.provider,
-    )
-    .await?;
-    let (job, file) = prepare(svc, workspace_id, model_id, &request).await?;
-    svc.settings.changes.job_changed(&job);
+    let model = custom_models::get(&app.db, workspace_id, model_id).await?;
+    let provider = credentials::connect(app, workspace_id, &model.provider).await?;
+    let (job, file) = prepare(app, workspace_id, model_id, &request).await?;
+    app.changes.job_changed(&job);
     let job_id = job.id;
-    let submission = submit(svc, provider.as_ref(), job, file);
-    submission_lease::renewing(svc.db, svc.settings, job_id, submission).await
+    let submission = submit(app, provider.as_ref(), job, file);
+    submission_lease::renewing(&app.db, &app.training, job_id, submission).await
 }
 
 /// Steps 2 and 3.
 async fn submit(
-    svc: &Services<'_>,
+    app: &AppContext,
     provider: &dyn FineTuningProvider,
     job: training_job::Model,
     file: NamedTempFile,
@@ -77,12 +60,12 @@ async fn submit(
     let filename = format!("tuner-{}.jsonl", job.id);
     let uploaded = match provider.upload_training_file(file.path(), &filename).await {
         Ok(uploaded) => uploaded,
-        Err(err) => return fail_submission(svc.db, svc.settings, job.id, &err).await,
+        Err(err) => return fail_submission(app, job.id, &err).await,
     };
     let mut stored: training_job::ActiveModel = job.clone().into();
     stored.provider_file_id = Set(Some(uploaded.id.clone()));
     stored.updated_at = Set(Utc::now());
-    stored.update(svc.db).await?;
+    stored.update(&app.db).await?;
     let hyperparameters: JobHyperparameters =
         serde_json::from_str(&job.hyperparameters).unwrap_or_default();
     let request = CreateJobRequest {
@@ -97,11 +80,11 @@ async fn submit(
         // The request may have reached the provider before the connection failed.
         Err(err) if err.is_transient() => match find_by_metadata(provider, job.id).await {
             Ok(Some(found)) => found,
-            _ => return fail_submission(svc.db, svc.settings, job.id, &err).await,
+            _ => return fail_submission(app, job.id, &err).await,
         },
-        Err(err) => return fail_submission(svc.db, svc.settings, job.id, &err).await,
+        Err(err) => return fail_submission(app, job.id, &err).await,
     };
-    complete_submission(svc.db, svc.settings, job.id, &created).await
+    complete_submission(app, job.id, &created).await
 }
 
 /// The provider job created for `job_id`, if the provider has one.
@@ -118,8 +101,7 @@ pub async fn find_by_metadata(
 /// Marks a job that never reached the provider FAILED with the provider's message. Its blocks
 /// were never changed and nothing was charged.
 pub async fn fail_submission(
-    db: &DatabaseConnection,
-    settings: &TrainingSettings,
+    app: &AppContext,
     job_id: Uuid,
     err: &ProviderError,
 ) -> Result<training_job::Model> {
@@ -130,17 +112,17 @@ pub async fn fail_submission(
         ProviderError::Unauthorized { .. } => "unauthorized".to_owned(),
         _ => "provider_error".to_owned(),
     };
-    fail_unsubmitted(db, settings, job_id, &code, &err.message()).await
+    fail_unsubmitted(app, job_id, &code, &err.message()).await
 }
 
 /// Marks a job still SUBMITTING as FAILED with this reason.
 pub async fn fail_unsubmitted(
-    db: &DatabaseConnection,
-    settings: &TrainingSettings,
+    app: &AppContext,
     job_id: Uuid,
     code: &str,
     message: &str,
 ) -> Result<training_job::Model> {
+    let db = &app.db;
     let now = Utc::now();
     let failed = training_job::Entity::update_many()
         .col_expr(training_job::Column::Status, Expr::value(JobStatus::Failed))
@@ -157,8 +139,7 @@ pub async fn fail_unsubmitted(
         .await?
         .ok_or_else(|| Error::not_found("training job", job_id))?;
     if failed.rows_affected > 0 {
-        change_relay::announce(db, &job).await?;
-        settings.changes.job_changed(&job);
+        app.announce_job_change(&job).await?;
     }
     Ok(job)
 }
@@ -166,12 +147,12 @@ pub async fn fail_unsubmitted(
 /// Step 3: marks the job's blocks TRAINED, moves job and model on, and charges the workspace,
 /// all at once. Does nothing when the job is no longer SUBMITTING (another process did it).
 pub async fn complete_submission(
-    db: &DatabaseConnection,
-    settings: &TrainingSettings,
+    app: &AppContext,
     job_id: Uuid,
     remote: &ProviderJob,
 ) -> Result<training_job::Model> {
-    let txn = db::begin_write(db).await?;
+    let settings = &app.training;
+    let txn = db::begin_write(&app.db).await?;
     let job = training_job::Entity::find_by_id(job_id)
         .one(&txn)
         .await?
@@ -220,9 +201,7 @@ pub async fn complete_submission(
     submitted.status = Set(JobStatus::ValidatingFiles);
     let submitted = submitted.update(&txn).await?;
     let job = tracking::apply(&txn, settings, submitted, remote).await?;
-    change_relay::announce(&txn, &job).await?;
-    txn.commit().await?;
-    settings.changes.job_changed(&job);
+    app.commit_job_change(txn, &job).await?;
     Ok(job)
 }
 

@@ -7,24 +7,22 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::backoff::Backoff;
 use super::{events, TrainingSettings};
+use crate::app_context::AppContext;
 use crate::entities::credit_ledger::LedgerReason;
 use crate::entities::custom_model::{self, ModelStatus};
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::entities::training_job::{self, JobStatus};
 use crate::error::{Error, Result};
 use crate::provider::{FineTuningProvider, ProviderJob, ProviderJobStatus};
-use crate::secrets::SecretBox;
 use crate::workspaces::credentials;
-use crate::{change_relay, credits, db, workspaces};
+use crate::{credits, db, workspaces};
 
 /// tuner's status for a provider status; statuses tuner does not know count as running.
 pub fn job_status(status: &ProviderJobStatus) -> JobStatus {
@@ -132,14 +130,9 @@ async fn give_blocks_back(
 
 /// Asks the provider about one submitted, active job and stores what changed, with the job's
 /// new events and checkpoints.
-pub async fn refresh(
-    db: &DatabaseConnection,
-    secrets: &SecretBox,
-    settings: &TrainingSettings,
-    job_id: Uuid,
-) -> Result<training_job::Model> {
+pub async fn refresh(app: &AppContext, job_id: Uuid) -> Result<training_job::Model> {
     let job = training_job::Entity::find_by_id(job_id)
-        .one(db)
+        .one(&app.db)
         .await?
         .ok_or_else(|| Error::not_found("training job", job_id))?;
     let Some(provider_job_id) = job
@@ -149,36 +142,32 @@ pub async fn refresh(
     else {
         return Ok(job);
     };
-    let provider = provider_for(db, secrets, settings, &job).await?;
+    let provider = provider_for(app, &job).await?;
     let remote = provider
         .get_job(&provider_job_id)
         .await
         .map_err(|err| Error::Provider(err.message()))?;
-    record(db, settings, provider.as_ref(), job, &remote).await
+    record(app, provider.as_ref(), job, &remote).await
 }
 
 /// The provider client for a job, with its workspace's credentials.
 pub async fn provider_for(
-    db: &DatabaseConnection,
-    secrets: &SecretBox,
-    settings: &TrainingSettings,
+    app: &AppContext,
     job: &training_job::Model,
 ) -> Result<std::sync::Arc<dyn FineTuningProvider>> {
-    let provider = &settings.provider;
-    credentials::connect(db, secrets, provider, job.workspace_id, &job.provider).await
+    credentials::connect(app, job.workspace_id, &job.provider).await
 }
 
 /// Fetches the job's new events and checkpoints, then stores them and `remote` (what the
 /// provider just said of the job) in one write transaction.
 pub async fn record(
-    db: &DatabaseConnection,
-    settings: &TrainingSettings,
+    app: &AppContext,
     provider: &dyn FineTuningProvider,
     job: training_job::Model,
     remote: &ProviderJob,
 ) -> Result<training_job::Model> {
-    let fetched = events::fetch_new(db, provider, job.id, &remote.id, &remote.status).await?;
-    let txn = db::begin_write(db).await?;
+    let fetched = events::fetch_new(&app.db, provider, job.id, &remote.id, &remote.status).await?;
+    let txn = db::begin_write(&app.db).await?;
     workspaces::lock(&txn, job.workspace_id).await?;
     let current = training_job::Entity::find_by_id(job.id)
         .one(&txn)
@@ -188,11 +177,9 @@ pub async fn record(
     let job = if current.status.is_terminal() {
         current
     } else {
-        apply(&txn, settings, current, remote).await?
+        apply(&txn, &app.training, current, remote).await?
     };
-    change_relay::announce(&txn, &job).await?;
-    txn.commit().await?;
-    settings.changes.job_changed(&job);
+    app.commit_job_change(txn, &job).await?;
     Ok(job)
 }
 
@@ -209,13 +196,8 @@ pub struct Round {
 
 /// Refreshes once every submitted, active job this replica holds the lease of (claiming free
 /// and expired ones) that is not waiting after a failure.
-pub async fn refresh_all(
-    db: &DatabaseConnection,
-    secrets: &SecretBox,
-    settings: &TrainingSettings,
-    backoff: &mut Backoff,
-) -> Result<Round> {
-    let active = super::leases::claim(db, settings).await?;
+pub async fn refresh_all(app: &AppContext, backoff: &mut Backoff) -> Result<Round> {
+    let active = super::leases::claim(&app.db, &app.training).await?;
     backoff.retain(&active.iter().map(|job| job.id).collect::<HashSet<_>>());
     let mut round = Round::default();
     for job in &active {
@@ -223,14 +205,14 @@ pub async fn refresh_all(
             round.skipped += 1;
             continue;
         }
-        match refresh(db, secrets, settings, job.id).await {
+        match refresh(app, job.id).await {
             Ok(_) => {
                 backoff.succeeded(job.id);
                 round.refreshed += 1;
             }
             Err(err) => {
                 tracing::warn!(job = %job.id, error = %crate::error::report(&err), "cannot refresh training job");
-                backoff.failed(job.id, settings.poll_interval);
+                backoff.failed(job.id, app.training.poll_interval);
                 round.failed += 1;
             }
         }
@@ -238,40 +220,34 @@ pub async fn refresh_all(
     Ok(round)
 }
 
-/// Follows active jobs in the background, every `poll_interval`, until the process ends; also
-/// repairs interrupted submissions (see [`super::reconcile`]) at start and then every half
-/// submission lease (at most every poll interval), so a job is repaired soon after its
-/// submitter's lease ran out.
-pub fn spawn_poller(
-    db: DatabaseConnection,
-    secrets: SecretBox,
-    settings: TrainingSettings,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut polls = tokio::time::interval(settings.poll_interval.max(Duration::from_secs(1)));
-        let mut repairs = tokio::time::interval(repair_period(&settings));
-        // A slow round pushes the next one back rather than starving the other kind.
-        polls.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        repairs.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut backoff = Backoff::default();
-        loop {
-            tokio::select! {
-                biased;
-                _ = repairs.tick() => {
-                    if let Err(err) =
-                        super::reconcile::reconcile_submissions(&db, &secrets, &settings).await
-                    {
-                        tracing::warn!(error = %crate::error::report(&err), "cannot reconcile interrupted submissions");
-                    }
+/// Follows active jobs, every `poll_interval`, until `stop` is cancelled (a round under way is
+/// finished first); also repairs interrupted submissions (see [`super::reconcile`]) at start and
+/// then every half submission lease (at most every poll interval), so a job is repaired soon
+/// after its submitter's lease ran out.
+pub async fn poll(app: AppContext, stop: CancellationToken) {
+    let settings = &app.training;
+    let mut polls = tokio::time::interval(settings.poll_interval.max(Duration::from_secs(1)));
+    let mut repairs = tokio::time::interval(repair_period(settings));
+    // A slow round pushes the next one back rather than starving the other kind.
+    polls.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    repairs.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut backoff = Backoff::default();
+    loop {
+        tokio::select! {
+            biased;
+            () = stop.cancelled() => return,
+            _ = repairs.tick() => {
+                if let Err(err) = super::reconcile::reconcile_submissions(&app).await {
+                    tracing::warn!(error = %crate::error::report(&err), "cannot reconcile interrupted submissions");
                 }
-                _ = polls.tick() => {
-                    if let Err(err) = refresh_all(&db, &secrets, &settings, &mut backoff).await {
-                        tracing::warn!(error = %crate::error::report(&err), "cannot list active training jobs");
-                    }
+            }
+            _ = polls.tick() => {
+                if let Err(err) = refresh_all(&app, &mut backoff).await {
+                    tracing::warn!(error = %crate::error::report(&err), "cannot list active training jobs");
                 }
             }
         }
-    })
+    }
 }
 
 /// Time between two reconciliation passes: half a submission lease, within 1 s and the poll

@@ -5,15 +5,14 @@
 //! without a secret, or does not exist at all; no other secret is tried.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::{
     check_headers, process, provider_job_id, signing_key, Headers, Outcome, Rejection,
     SIGNATURE_MISMATCH,
 };
+use crate::app_context::AppContext;
 use crate::entities::training_job;
-use crate::secrets::SecretBox;
-use crate::training_jobs::TrainingSettings;
 use crate::workspaces::credentials;
 
 /// Most jobs looked at for one provider job id (ids are unique per provider in practice), and
@@ -22,9 +21,7 @@ pub const MAX_CANDIDATES: u64 = 16;
 
 /// Handles one delivery received at `now`: verify, de-duplicate, refresh.
 pub async fn receive(
-    db: &DatabaseConnection,
-    secrets: &SecretBox,
-    settings: &TrainingSettings,
+    app: &AppContext,
     headers: Headers<'_>,
     body: &[u8],
     now: DateTime<Utc>,
@@ -34,15 +31,15 @@ pub async fn receive(
     let candidates = training_job::Entity::find()
         .filter(training_job::Column::ProviderJobId.eq(provider_job_id))
         .limit(MAX_CANDIDATES)
-        .all(db)
+        .all(&app.db)
         .await?;
     for job in candidates {
-        let credential = credentials::find(db, job.workspace_id, &job.provider).await?;
+        let credential = credentials::find(&app.db, job.workspace_id, &job.provider).await?;
         let key = credential
             .and_then(|row| row.webhook_secret_ciphertext)
-            .and_then(|sealed| signing_key(secrets, &sealed));
+            .and_then(|sealed| signing_key(&app.secrets, &sealed));
         if key.is_some_and(|key| delivery.signed_with(&key)) {
-            return process(db, secrets, settings, &job, delivery, now).await;
+            return process(app, &job, delivery, now).await;
         }
     }
     Err(Rejection::Unauthorized(SIGNATURE_MISMATCH))

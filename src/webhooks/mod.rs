@@ -17,10 +17,11 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::app_context::AppContext;
 use crate::entities::{training_job, webhook_delivery};
 use crate::error::{is_unique_violation, Error};
 use crate::secrets::SecretBox;
-use crate::training_jobs::{tracking, TrainingSettings};
+use crate::training_jobs::tracking;
 
 pub use by_credential::receive_for_credential;
 pub use legacy::receive;
@@ -204,17 +205,15 @@ fn signing_key(secrets: &SecretBox, sealed: &str) -> Option<Vec<u8>> {
 
 /// Handles a verified delivery about `job`: once per `webhook-id`, refreshes the job.
 async fn process(
-    db: &DatabaseConnection,
-    secrets: &SecretBox,
-    settings: &TrainingSettings,
+    app: &AppContext,
     job: &training_job::Model,
     delivery: Delivery<'_>,
     now: DateTime<Utc>,
 ) -> Result<Outcome, Rejection> {
-    if !record(db, delivery.id, now).await? {
+    if !record(&app.db, delivery.id, now).await? {
         return Ok(Outcome::Duplicate);
     }
-    refresh(db, secrets, settings, job, delivery.id).await?;
+    refresh(app, job, delivery.id).await?;
     Ok(Outcome::Processed)
 }
 
@@ -240,18 +239,12 @@ async fn record(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> Result
 
 /// Refreshes the job now. A provider that cannot be asked is left to the poller; our own
 /// failure forgets the delivery so that the provider's retry is handled again.
-async fn refresh(
-    db: &DatabaseConnection,
-    secrets: &SecretBox,
-    settings: &TrainingSettings,
-    job: &training_job::Model,
-    id: &str,
-) -> Result<(), Rejection> {
-    match tracking::refresh(db, secrets, settings, job.id).await {
+async fn refresh(app: &AppContext, job: &training_job::Model, id: &str) -> Result<(), Rejection> {
+    match tracking::refresh(app, job.id).await {
         Ok(_) => Ok(()),
         Err(err @ (Error::Database(_) | Error::Internal(_))) => {
             if let Err(forget) = webhook_delivery::Entity::delete_by_id(id.to_owned())
-                .exec(db)
+                .exec(&app.db)
                 .await
             {
                 tracing::warn!(error = %forget, "cannot forget a failed webhook delivery");

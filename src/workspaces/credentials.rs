@@ -9,9 +9,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::app_context::AppContext;
 use crate::entities::provider_credential;
 use crate::error::{excerpt, Error, Result};
-use crate::provider::{self, Credentials, FineTuningProvider, ProviderSettings};
+use crate::provider::{self, Credentials, FineTuningProvider};
 use crate::secrets::SecretBox;
 use crate::{ids, validate, webhooks};
 
@@ -174,13 +175,11 @@ pub async fn list(
 
 /// A client for `provider` with the workspace's credentials; a clear error when none are set.
 pub async fn connect(
-    db: &impl ConnectionTrait,
-    secrets: &SecretBox,
-    settings: &ProviderSettings,
+    app: &AppContext,
     workspace_id: Uuid,
     provider: &str,
 ) -> Result<Arc<dyn FineTuningProvider>> {
-    let Some(row) = find(db, workspace_id, provider).await? else {
+    let Some(row) = find(&app.db, workspace_id, provider).await? else {
         return Err(Error::bad_input(
             "provider",
             format!(
@@ -190,10 +189,10 @@ pub async fn connect(
         ));
     };
     let credentials = Credentials {
-        api_key: secrets.decrypt(&row.api_key_ciphertext)?,
+        api_key: app.secrets.decrypt(&row.api_key_ciphertext)?,
         base_url: row.base_url,
     };
-    provider::connect(provider, &credentials, settings)
+    provider::connect(provider, &credentials, &app.training.provider)
         .map_err(|message| Error::bad_input("provider", message))
 }
 
@@ -209,13 +208,11 @@ pub struct CredentialsCheck {
 
 /// Checks the credentials against the provider (`GET /models`) and says why they fail.
 pub async fn check(
-    db: &impl ConnectionTrait,
-    secrets: &SecretBox,
-    settings: &ProviderSettings,
+    app: &AppContext,
     workspace_id: Uuid,
     provider: &str,
 ) -> Result<CredentialsCheck> {
-    let client = connect(db, secrets, settings, workspace_id, provider).await?;
+    let client = connect(app, workspace_id, provider).await?;
     Ok(match client.list_models().await {
         Ok(models) => CredentialsCheck {
             ok: true,

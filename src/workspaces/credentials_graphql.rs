@@ -118,15 +118,7 @@ impl CredentialsMutation {
         #[graphql(desc = "The provider id.")] provider: String,
     ) -> async_graphql::Result<CredentialsTestResult> {
         let principal = ctx.principal(Role::Admin)?;
-        let settings = &ctx.training()?.provider;
-        let check = credentials::check(
-            ctx.db()?,
-            ctx.secrets()?,
-            settings,
-            principal.workspace_id,
-            provider.trim(),
-        )
-        .await?;
+        let check = credentials::check(ctx.app()?, principal.workspace_id, provider.trim()).await?;
         Ok(CredentialsTestResult {
             ok: check.ok,
             message: check.message,

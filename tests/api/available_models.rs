@@ -73,12 +73,7 @@ async fn retired_models_are_not_listed() {
     app.training.retirements =
         tuner::available_models::Retirements::parse("gpt-4o-mini-2024-07-18=2020-01-01")
             .expect("table");
-    app.schema = tuner::schema::build(
-        app.db.clone(),
-        app.secrets.clone(),
-        app.training.clone(),
-        Default::default(),
-    );
+    app.rebuild_schema();
     let reply = app.admin_gql(AVAILABLE, json!({})).await;
     assert_eq!(reply.data()["availableModels"], json!([]));
 }

@@ -8,7 +8,9 @@ use async_graphql::{Request, Variables};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{json, Value};
 use tuner::app::{self, AppState, HttpOptions};
+use tuner::app_context::AppContext;
 use tuner::auth::{self, Role};
+use tuner::changes::ChangeBus;
 use tuner::schema::{self, AppSchema};
 use tuner::secrets::SecretBox;
 use tuner::training_jobs::TrainingSettings;
@@ -29,6 +31,8 @@ pub struct TestApp {
     pub secrets: SecretBox,
     /// Training settings: enforced billing, fast provider retries.
     pub training: TrainingSettings,
+    /// The change bus every context of this app shares.
+    pub changes: ChangeBus,
     /// The database URL, for tests that start the real binary on it.
     pub database_url: String,
     _dir: tempfile::TempDir,
@@ -101,13 +105,10 @@ impl TestApp {
             .expect("token");
         let secrets = SecretBox::random();
         let training = test_training_settings();
+        let context = AppContext::new(db.clone(), secrets.clone(), training.clone());
         TestApp {
-            schema: schema::build(
-                db.clone(),
-                secrets.clone(),
-                training.clone(),
-                Default::default(),
-            ),
+            schema: schema::build(&context, Default::default()),
+            changes: context.changes,
             secrets,
             training,
             db,
@@ -117,6 +118,26 @@ impl TestApp {
             database_url,
             _dir: dir,
         }
+    }
+
+    /// The application context, with the current training settings and the app's change bus.
+    pub fn context(&self) -> AppContext {
+        self.context_with(self.training.clone())
+    }
+
+    /// The application context with other training settings (another replica, say).
+    pub fn context_with(&self, training: TrainingSettings) -> AppContext {
+        AppContext {
+            db: self.db.clone(),
+            secrets: self.secrets.clone(),
+            changes: self.changes.clone(),
+            training,
+        }
+    }
+
+    /// Builds the schema again, after a change to the training settings.
+    pub fn rebuild_schema(&mut self) {
+        self.schema = schema::build(&self.context(), Default::default());
     }
 
     /// A new token of the test workspace with the given role.
@@ -184,12 +205,7 @@ impl TestApp {
             .await
             .expect("bind");
         let address = listener.local_addr().expect("address");
-        let state = AppState::new(
-            self.db.clone(),
-            self.secrets.clone(),
-            self.training.clone(),
-            &options,
-        );
+        let state = AppState::new(self.context(), &options);
         let router = app::router(state, &options).expect("router");
         tokio::spawn(app::serve(listener, router, std::future::pending()));
         format!("http://{address}")

@@ -1,5 +1,6 @@
 //! tuner's integration tests: one binary, one module per area, all on the `TestApp` harness.
 
+mod announcements;
 mod auth;
 mod available_models;
 mod cli;

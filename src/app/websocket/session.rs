@@ -161,7 +161,7 @@ impl Session {
                 .map(token_of)
         });
         let token = from_payload.or_else(|| self.header_token.clone());
-        let auth = match auth::authenticate(&self.state.db, token.as_deref()).await {
+        let auth = match auth::authenticate(&self.state.app.db, token.as_deref()).await {
             Ok(auth) => auth,
             Err(err) => {
                 tracing::warn!(error = %crate::error::report(&err), "cannot authenticate a WebSocket");
@@ -179,7 +179,7 @@ impl Session {
             return (Flow::Close(protocol::TOO_MANY, reason), Vec::new());
         };
         self._slot = Some(slot);
-        let data = schema::connection_data(&self.state.schema, &self.state.db, auth);
+        let data = schema::connection_data(&self.state.schema, &self.state.app.db, auth);
         self.connection = Some(Arc::new(data));
         (Flow::Continue, vec![ServerMessage::ack().to_text()])
     }

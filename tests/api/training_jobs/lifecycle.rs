@@ -5,7 +5,6 @@ use serde_json::json;
 use tuner::training_jobs::prepare::prepare;
 use tuner::training_jobs::reconcile::reconcile_submissions;
 use tuner::training_jobs::request::JobRequest;
-use tuner::training_jobs::submit::Services;
 use uuid::Uuid;
 
 use super::Fixture;
@@ -102,14 +101,10 @@ async fn a_cancelled_job_gives_its_blocks_back_and_refunds_their_credits() {
 
 async fn prepared_job(fixture: &Fixture) -> (Uuid, Vec<String>) {
     let ids = fixture.blocks(10, None).await;
-    let services = Services {
-        db: &fixture.app.db,
-        secrets: &fixture.app.secrets,
-        settings: &fixture.app.training,
-    };
+    let context = fixture.app.context();
     let model_id = Uuid::parse_str(&fixture.model_id).expect("uuid");
     let (job, _file) = prepare(
-        &services,
+        &context,
         fixture.app.workspace_id,
         model_id,
         &JobRequest::default(),
@@ -150,10 +145,9 @@ async fn a_submission_interrupted_after_the_provider_job_was_created_is_complete
         .expect("create");
     assert!(created.status().is_success());
 
-    let outcome =
-        reconcile_submissions(&fixture.app.db, &fixture.app.secrets, &fixture.app.training)
-            .await
-            .expect("reconcile");
+    let outcome = reconcile_submissions(&fixture.app.context())
+        .await
+        .expect("reconcile");
     assert_eq!(outcome.completed, 1);
     let job = fixture
         .app
@@ -171,10 +165,9 @@ async fn a_submission_interrupted_after_the_provider_job_was_created_is_complete
 async fn a_submission_interrupted_before_the_provider_job_existed_fails_cleanly() {
     let fixture = Fixture::new(1_000).await;
     let (job_id, ids) = prepared_job(&fixture).await;
-    let outcome =
-        reconcile_submissions(&fixture.app.db, &fixture.app.secrets, &fixture.app.training)
-            .await
-            .expect("reconcile");
+    let outcome = reconcile_submissions(&fixture.app.context())
+        .await
+        .expect("reconcile");
     assert_eq!(outcome.failed, 1);
     let job = fixture
         .app

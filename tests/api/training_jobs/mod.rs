@@ -7,6 +7,7 @@ mod leases;
 mod lifecycle;
 mod preview;
 mod run;
+mod shutdown;
 mod submission_leases;
 mod tracking;
 

@@ -175,12 +175,7 @@ async fn a_short_balance_is_refused_with_insufficient_credits() {
 async fn in_record_mode_a_short_balance_goes_negative() {
     let mut app = crate::harness::TestApp::spawn().await;
     app.training.billing_mode = tuner::config::BillingMode::Record;
-    app.schema = tuner::schema::build(
-        app.db.clone(),
-        app.secrets.clone(),
-        app.training.clone(),
-        Default::default(),
-    );
+    app.rebuild_schema();
     let fixture = Fixture::with_app(app, 0).await;
     fixture.blocks(10, None).await;
     fixture.run(json!({})).await.data();
@@ -276,12 +271,7 @@ async fn running_with_no_untrained_blocks_says_so() {
 async fn a_training_file_larger_than_the_provider_accepts_is_refused() {
     let mut app = crate::harness::TestApp::spawn().await;
     app.training.max_file_bytes = 1_000;
-    app.schema = tuner::schema::build(
-        app.db.clone(),
-        app.secrets.clone(),
-        app.training.clone(),
-        Default::default(),
-    );
+    app.rebuild_schema();
     let fixture = Fixture::with_app(app, 1_000).await;
     let ids = fixture.blocks(10, None).await;
     let reply = fixture.run(json!({})).await;

@@ -11,7 +11,7 @@ use tuner::entities::training_job::{self, JobStatus};
 use tuner::training_jobs::prepare::prepare;
 use tuner::training_jobs::reconcile::{reconcile_submissions, Reconciled};
 use tuner::training_jobs::request::JobRequest;
-use tuner::training_jobs::submit::{self, Services};
+use tuner::training_jobs::submit;
 use tuner::training_jobs::TrainingSettings;
 use uuid::Uuid;
 
@@ -44,19 +44,13 @@ async fn a_renewed_submission_lease_is_not_taken_over_while_the_submission_is_un
     let (a, b) = (replica(&fixture, "a", lease), replica(&fixture, "b", lease));
     // The provider creates the job at once but answers only 5 s later.
     fixture.emulator.hold_responses("POST", CREATE, 5_000);
-    let (db, secrets) = (fixture.app.db.clone(), fixture.app.secrets.clone());
+    let a = fixture.app.context_with(a);
     let (workspace, model) = (
         fixture.app.workspace_id,
         Uuid::parse_str(&fixture.model_id).expect("model id"),
     );
-    let submission = tokio::spawn(async move {
-        let services = Services {
-            db: &db,
-            secrets: &secrets,
-            settings: &a,
-        };
-        submit::run(&services, workspace, model, JobRequest::default()).await
-    });
+    let submission =
+        tokio::spawn(async move { submit::run(&a, workspace, model, JobRequest::default()).await });
     for _ in 0..600 {
         if !fixture.emulator.jobs().is_empty() {
             break;
@@ -66,7 +60,7 @@ async fn a_renewed_submission_lease_is_not_taken_over_while_the_submission_is_un
     assert_eq!(fixture.emulator.jobs().len(), 1, "the provider job exists");
     // Twice the lease: only renewals keep the job a's.
     tokio::time::sleep(lease * 2).await;
-    let outcome = reconcile_submissions(&fixture.app.db, &fixture.app.secrets, &b)
+    let outcome = reconcile_submissions(&fixture.app.context_with(b))
         .await
         .expect("reconcile");
     assert_eq!(outcome, Reconciled::default(), "b left the job alone");
@@ -85,14 +79,10 @@ async fn a_renewed_submission_lease_is_not_taken_over_while_the_submission_is_un
 async fn a_job_recorded_without_a_lease_is_repaired_a_lease_after_it_was_created() {
     let fixture = Fixture::new(1_000).await;
     fixture.blocks(10, None).await;
-    let services = Services {
-        db: &fixture.app.db,
-        secrets: &fixture.app.secrets,
-        settings: &fixture.app.training,
-    };
+    let context = fixture.app.context();
     let model = Uuid::parse_str(&fixture.model_id).expect("model id");
     let (job, _file) = prepare(
-        &services,
+        &context,
         fixture.app.workspace_id,
         model,
         &JobRequest::default(),
@@ -119,7 +109,8 @@ async fn a_job_recorded_without_a_lease_is_repaired_a_lease_after_it_was_created
     .await
     .expect("no lease");
     let settings = replica(&fixture, "b", Duration::from_secs(60));
-    let reconcile = || reconcile_submissions(&fixture.app.db, &fixture.app.secrets, &settings);
+    let other = fixture.app.context_with(settings);
+    let reconcile = || reconcile_submissions(&other);
     assert_eq!(
         reconcile().await.expect("reconcile"),
         Reconciled::default(),

@@ -265,41 +265,31 @@ async fn a_provider_error_while_refreshing_is_reported_and_a_later_refresh_works
 async fn the_poller_waits_longer_after_each_failure_and_resumes_on_success() {
     let fixture = Fixture::new(1_000).await;
     let (job_id, _, _) = started(&fixture).await;
-    let (db, secrets, settings) = (&fixture.app.db, &fixture.app.secrets, &fixture.app.training);
+    let context = fixture.app.context();
     let mut backoff = Backoff::default();
     fixture
         .emulator
         .fail_next("GET", "/v1/fine_tuning/jobs", 503, 1_000, Some(0));
-    let round = refresh_all(db, secrets, settings, &mut backoff)
-        .await
-        .expect("round");
+    let round = refresh_all(&context, &mut backoff).await.expect("round");
     assert_eq!((round.refreshed, round.failed), (0, 1));
     let asked = fixture.emulator.requests("GET", "/v1/fine_tuning/jobs");
-    let round = refresh_all(db, secrets, settings, &mut backoff)
-        .await
-        .expect("round");
+    let round = refresh_all(&context, &mut backoff).await.expect("round");
     assert_eq!(round.skipped, 1, "one round of rest after one failure");
     assert_eq!(
         fixture.emulator.requests("GET", "/v1/fine_tuning/jobs"),
         asked
     );
-    let round = refresh_all(db, secrets, settings, &mut backoff)
-        .await
-        .expect("round");
+    let round = refresh_all(&context, &mut backoff).await.expect("round");
     assert_eq!(round.failed, 1);
     let job = uuid::Uuid::parse_str(&job_id).expect("uuid");
     assert_eq!(backoff.waiting(job), 2, "two rounds after two failures");
     clear_faults(&fixture).await;
     for _ in 0..2 {
-        let round = refresh_all(db, secrets, settings, &mut backoff)
-            .await
-            .expect("round");
+        let round = refresh_all(&context, &mut backoff).await.expect("round");
         assert_eq!(round.skipped, 1);
     }
     fixture.emulator.advance(6);
-    let round = refresh_all(db, secrets, settings, &mut backoff)
-        .await
-        .expect("round");
+    let round = refresh_all(&context, &mut backoff).await.expect("round");
     assert_eq!(round.refreshed, 1);
     assert_eq!(backoff.waiting(job), 0);
     let status = fixture.refresh(&job_id).await["status"].clone();

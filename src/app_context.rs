@@ -1,0 +1,73 @@
+//! What one tuner process shares: the database, the secret box, the change bus and the
+//! settings of each feature. Built once (by `tuner serve`, a CLI command or a test) and handed
+//! to the schema, the HTTP endpoints, the CLI and the background tasks alike.
+
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use uuid::Uuid;
+
+use crate::change_relay;
+use crate::changes::ChangeBus;
+use crate::entities::training_job;
+use crate::error::Result;
+use crate::secrets::SecretBox;
+use crate::training_jobs::TrainingSettings;
+
+/// The process's shared state. Cloning is cheap: every part is a handle.
+#[derive(Clone)]
+pub struct AppContext {
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// The key that encrypts secrets at rest (provider keys, webhook secrets).
+    pub secrets: SecretBox,
+    /// Where changes are announced to this process's subscribers and caches (and, through the
+    /// change relay, to other replicas).
+    pub changes: ChangeBus,
+    /// Training, billing, provider and tracking settings.
+    pub training: TrainingSettings,
+}
+
+impl AppContext {
+    /// A context on `db` with these secrets and training settings, and a new change bus.
+    pub fn new(db: DatabaseConnection, secrets: SecretBox, training: TrainingSettings) -> Self {
+        Self {
+            db,
+            secrets,
+            changes: ChangeBus::default(),
+            training,
+        }
+    }
+
+    /// Commits `txn`, which changed the workspace's rules or models, announcing the change in
+    /// it (for other replicas) and then to this process. Every service that changes the
+    /// catalog ends this way, whoever calls it.
+    pub async fn commit_catalog_change(
+        &self,
+        txn: DatabaseTransaction,
+        workspace_id: Uuid,
+    ) -> Result<()> {
+        change_relay::announce_catalog(&txn, workspace_id).await?;
+        txn.commit().await?;
+        self.changes.catalog_changed(workspace_id);
+        Ok(())
+    }
+
+    /// Commits `txn`, which changed `job`, announcing the change in it (for other replicas) and
+    /// then to this process.
+    pub async fn commit_job_change(
+        &self,
+        txn: DatabaseTransaction,
+        job: &training_job::Model,
+    ) -> Result<()> {
+        change_relay::announce(&txn, job).await?;
+        txn.commit().await?;
+        self.changes.job_changed(job);
+        Ok(())
+    }
+
+    /// Announces a change to `job` already committed without a transaction of its own.
+    pub async fn announce_job_change(&self, job: &training_job::Model) -> Result<()> {
+        change_relay::announce(&self.db, job).await?;
+        self.changes.job_changed(job);
+        Ok(())
+    }
+}
