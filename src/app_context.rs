@@ -9,8 +9,10 @@ use crate::change_relay;
 use crate::changes::ChangeBus;
 use crate::entities::training_job;
 use crate::error::Result;
+use crate::provider;
 use crate::secrets::SecretBox;
 use crate::training_jobs::TrainingSettings;
+use crate::workspaces::provider_clients::ProviderClients;
 
 /// The process's shared state. Cloning is cheap: every part is a handle.
 #[derive(Clone)]
@@ -24,16 +26,37 @@ pub struct AppContext {
     pub changes: ChangeBus,
     /// Training, billing, provider and tracking settings.
     pub training: TrainingSettings,
+    /// The one HTTP client (and connection pool) of every provider call.
+    pub http: reqwest::Client,
+    /// Provider clients built from the workspaces' credentials, reused until they change.
+    pub provider_clients: ProviderClients,
 }
 
 impl AppContext {
-    /// A context on `db` with these secrets and training settings, and a new change bus.
-    pub fn new(db: DatabaseConnection, secrets: SecretBox, training: TrainingSettings) -> Self {
-        Self {
+    /// A context on `db` with these secrets and training settings, a new change bus and a new
+    /// HTTP client; fails only when the HTTP client cannot be set up.
+    pub fn new(
+        db: DatabaseConnection,
+        secrets: SecretBox,
+        training: TrainingSettings,
+    ) -> anyhow::Result<Self> {
+        let http = provider::shared_client(&training.provider)
+            .map_err(|err| anyhow::anyhow!("cannot set up the HTTP client: {err}"))?;
+        Ok(Self {
             db,
             secrets,
             changes: ChangeBus::default(),
             training,
+            http,
+            provider_clients: ProviderClients::default(),
+        })
+    }
+
+    /// The same context with other training settings (another replica's, in tests).
+    pub fn with_training(&self, training: TrainingSettings) -> Self {
+        Self {
+            training,
+            ..self.clone()
         }
     }
 

@@ -119,7 +119,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let training = TrainingSettings::from_args(&args.training)?;
-    let context = AppContext::new(db.clone(), secrets, training);
+    let context = AppContext::new(db.clone(), secrets, training)?;
     let background = Supervisor::new();
     // Its first rounds run at once: interrupted submissions are reconciled on start.
     background.spawn("job poller", |stop| {

@@ -1,15 +1,16 @@
-//! HTTP plumbing for OpenAI-compatible adapters: the authenticated client, URLs, timeouts and the
-//! retry loop. The API key lives only in a sensitive default header; it is never logged.
+//! HTTP plumbing for OpenAI-compatible adapters: the process's one HTTP client, the API key,
+//! URLs, timeouts and the retry loop. The API key lives only in a sensitive header value; it is
+//! never logged.
 
 use std::future::Future;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use reqwest::{Client, Method, RequestBuilder, Url};
 
 use super::failure::{attempt, Failure};
 use super::retry::backoff_delay;
-use super::{ProviderError, ProviderSettings};
+use super::{ProviderError, ProviderSettings, SetupError};
 
 /// How the API key travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,36 +31,37 @@ pub(crate) enum Replay {
     UnsentOnly,
 }
 
-/// A client bound to one base URL and one API key.
+/// The HTTP client every provider adapter of a process shares (one connection pool).
+pub fn shared_client(settings: &ProviderSettings) -> reqwest::Result<Client> {
+    Client::builder()
+        .connect_timeout(settings.request_timeout)
+        // A redirect could carry the `api-key` header to another host; APIs do not redirect.
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("tuner/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// The shared client bound to one base URL and one API key.
 pub(crate) struct HttpClient {
     client: Client,
     base: Url,
+    auth: (HeaderName, HeaderValue),
     settings: ProviderSettings,
 }
 
 impl HttpClient {
-    /// Checks the base URL and key and builds the client; `Err` says what to fix.
+    /// Checks the base URL and key and binds `client` to them.
     pub(crate) fn new(
+        client: &Client,
         base_url: &str,
         api_key: &str,
         auth: AuthScheme,
         settings: &ProviderSettings,
-    ) -> Result<Self, String> {
-        let base = parse_base_url(base_url)?;
-        let mut headers = HeaderMap::new();
-        let (name, value) = auth_header(api_key, auth)?;
-        headers.insert(name, value);
-        let client = Client::builder()
-            .default_headers(headers)
-            .connect_timeout(settings.request_timeout)
-            // A redirect could carry the `api-key` header to another host; APIs do not redirect.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("tuner/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| format!("could not set up the HTTP client: {error}"))?;
+    ) -> Result<Self, SetupError> {
         Ok(Self {
-            client,
-            base,
+            client: client.clone(),
+            base: parse_base_url(base_url)?,
+            auth: auth_header(api_key, auth)?,
             settings: settings.clone(),
         })
     }
@@ -78,13 +80,17 @@ impl HttpClient {
         let timeout = self.settings.request_timeout;
         self.client
             .request(method, self.url(segments))
+            .header(self.auth.0.clone(), self.auth.1.clone())
             .timeout(timeout)
     }
 
     /// A request with the (longer) upload timeout.
     pub(crate) fn upload(&self, segments: &[&str]) -> RequestBuilder {
         let timeout = self.settings.upload_timeout;
-        self.client.post(self.url(segments)).timeout(timeout)
+        self.client
+            .post(self.url(segments))
+            .header(self.auth.0.clone(), self.auth.1.clone())
+            .timeout(timeout)
     }
 
     /// Sends the request `build` makes (once per attempt) and returns the successful body,
@@ -136,37 +142,40 @@ impl HttpClient {
     }
 }
 
-fn parse_base_url(base_url: &str) -> Result<Url, String> {
+fn parse_base_url(base_url: &str) -> Result<Url, SetupError> {
     let url = Url::parse(base_url.trim()).map_err(|error| {
-        format!(
+        SetupError::InvalidBaseUrl(format!(
             "the base URL {} is not a URL ({error}); write it like \
              https://api.openai.com/v1",
             crate::error::excerpt(base_url)
-        )
+        ))
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(format!(
+        return Err(SetupError::InvalidBaseUrl(format!(
             "the base URL {} must start with https:// (or http://), like \
              https://api.openai.com/v1",
             crate::error::excerpt(base_url)
-        ));
+        )));
     }
     Ok(url)
 }
 
-fn auth_header(api_key: &str, auth: AuthScheme) -> Result<(HeaderName, HeaderValue), String> {
+fn auth_header(api_key: &str, auth: AuthScheme) -> Result<(HeaderName, HeaderValue), SetupError> {
     let api_key = api_key.trim();
     if api_key.is_empty() {
-        return Err("the API key is empty; set the provider API key for this workspace".into());
+        return Err(SetupError::InvalidApiKey(
+            "the API key is empty; set the provider API key for this workspace",
+        ));
     }
     let (name, value) = match auth {
         AuthScheme::Bearer => (AUTHORIZATION, format!("Bearer {api_key}")),
         AuthScheme::ApiKeyHeader => (HeaderName::from_static("api-key"), api_key.to_owned()),
     };
     let mut value = HeaderValue::from_str(&value).map_err(|_| {
-        "the API key contains characters that cannot be sent in an HTTP header (such as line \
-         breaks); paste the key again"
-            .to_owned()
+        SetupError::InvalidApiKey(
+            "the API key contains characters that cannot be sent in an HTTP header (such as \
+             line breaks); paste the key again",
+        )
     })?;
     value.set_sensitive(true);
     Ok((name, value))

@@ -28,6 +28,7 @@ pub use types::{
     ProviderJobError, ProviderJobStatus, ProviderMetrics, UploadedFile,
 };
 
+pub use http::shared_client;
 use http::{AuthScheme, HttpClient};
 
 /// A fine-tuning service. Methods retry transient failures themselves (per
@@ -122,22 +123,37 @@ pub fn default_base_url(provider: &str) -> Option<&'static str> {
     }
 }
 
-/// Builds the adapter for a provider id; Err(message) for an unknown id or missing base URL,
-/// saying which ids exist. Also refuses an empty API key or a base URL that is not http(s).
+/// Why a provider client cannot be set up from a workspace's credentials; each says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The provider id is not one tuner knows.
+    #[error("unknown provider {}; use one of: {}", crate::error::excerpt(.0), PROVIDERS.join(", "))]
+    UnknownProvider(String),
+    /// The provider has no default base URL and none is configured.
+    #[error(
+        "provider {0:?} needs a base URL, like https://YOUR-RESOURCE.openai.azure.com/openai/v1"
+    )]
+    MissingBaseUrl(String),
+    /// The configured base URL is not an http(s) URL.
+    #[error("{0}")]
+    InvalidBaseUrl(String),
+    /// The API key cannot be sent.
+    #[error("{0}")]
+    InvalidApiKey(&'static str),
+}
+
+/// Builds the adapter for a provider id on the process's shared HTTP `client`. Refuses an
+/// unknown id, a missing or non-http(s) base URL and an empty API key.
 pub fn connect(
     provider: &str,
     credentials: &Credentials,
     settings: &ProviderSettings,
-) -> Result<Arc<dyn FineTuningProvider>, String> {
+    client: &reqwest::Client,
+) -> Result<Arc<dyn FineTuningProvider>, SetupError> {
     let auth = match provider {
         "openai" => AuthScheme::Bearer,
         "azure-openai" => AuthScheme::ApiKeyHeader,
-        _ => {
-            return Err(format!(
-                "unknown provider {provider:?}; use one of: {}",
-                PROVIDERS.join(", ")
-            ))
-        }
+        _ => return Err(SetupError::UnknownProvider(provider.to_owned())),
     };
     let configured = credentials
         .base_url
@@ -145,11 +161,8 @@ pub fn connect(
         .map(str::trim)
         .filter(|url| !url.is_empty());
     let Some(base_url) = configured.or_else(|| default_base_url(provider)) else {
-        return Err(format!(
-            "provider {provider:?} needs a base URL, like \
-             https://YOUR-RESOURCE.openai.azure.com/openai/v1"
-        ));
+        return Err(SetupError::MissingBaseUrl(provider.to_owned()));
     };
-    let http = HttpClient::new(base_url, &credentials.api_key, auth, settings)?;
+    let http = HttpClient::new(client, base_url, &credentials.api_key, auth, settings)?;
     Ok(Arc::new(openai::OpenAiCompatible::new(http)))
 }

@@ -188,12 +188,18 @@ pub async fn connect(
             ),
         ));
     };
+    let settings = &app.training.provider;
+    if let Some(client) = app.provider_clients.get(&row, settings) {
+        return Ok(client);
+    }
     let credentials = Credentials {
         api_key: app.secrets.decrypt(&row.api_key_ciphertext)?,
-        base_url: row.base_url,
+        base_url: row.base_url.clone(),
     };
-    provider::connect(provider, &credentials, &app.training.provider)
-        .map_err(|message| Error::bad_input("provider", message))
+    let client = provider::connect(provider, &credentials, settings, &app.http)
+        .map_err(|err| Error::bad_input("provider", err.to_string()))?;
+    app.provider_clients.keep(&row, settings, client.clone());
+    Ok(client)
 }
 
 /// What checking credentials against the provider found.

@@ -3,6 +3,7 @@
 pub mod credentials;
 pub mod credentials_graphql;
 pub mod graphql;
+pub mod provider_clients;
 pub mod tokens;
 
 use chrono::Utc;

@@ -21,7 +21,7 @@ async fn next_change(changes: &mut tokio::sync::broadcast::Receiver<Change>) -> 
 async fn rule_and_model_services_called_outside_graphql_announce_their_changes() {
     let app = TestApp::spawn().await;
     let context = app.context();
-    let mut changes = app.changes.subscribe();
+    let mut changes = context.changes.subscribe();
     let workspace = app.workspace_id;
 
     let rule = global_rules::create(&context, workspace, "be brief")

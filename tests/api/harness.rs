@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use tuner::app::{self, AppState, HttpOptions};
 use tuner::app_context::AppContext;
 use tuner::auth::{self, Role};
-use tuner::changes::ChangeBus;
 use tuner::schema::{self, AppSchema};
 use tuner::secrets::SecretBox;
 use tuner::training_jobs::TrainingSettings;
@@ -27,12 +26,11 @@ pub struct TestApp {
     pub workspace_id: Uuid,
     /// An ADMIN token of that workspace.
     pub admin: String,
-    /// The key that encrypts provider credentials.
-    pub secrets: SecretBox,
     /// Training settings: enforced billing, fast provider retries.
     pub training: TrainingSettings,
-    /// The change bus every context of this app shares.
-    pub changes: ChangeBus,
+    /// The context every other context of this app derives from (one change bus, one HTTP
+    /// client, one set of provider clients).
+    base: AppContext,
     /// The database URL, for tests that start the real binary on it.
     pub database_url: String,
     _dir: tempfile::TempDir,
@@ -105,11 +103,10 @@ impl TestApp {
             .expect("token");
         let secrets = SecretBox::random();
         let training = test_training_settings();
-        let context = AppContext::new(db.clone(), secrets.clone(), training.clone());
+        let base = AppContext::new(db.clone(), secrets.clone(), training.clone()).expect("context");
         TestApp {
-            schema: schema::build(&context, Default::default()),
-            changes: context.changes,
-            secrets,
+            schema: schema::build(&base, Default::default()),
+            base,
             training,
             db,
             statements,
@@ -127,12 +124,7 @@ impl TestApp {
 
     /// The application context with other training settings (another replica, say).
     pub fn context_with(&self, training: TrainingSettings) -> AppContext {
-        AppContext {
-            db: self.db.clone(),
-            secrets: self.secrets.clone(),
-            changes: self.changes.clone(),
-            training,
-        }
+        self.base.with_training(training)
     }
 
     /// Builds the schema again, after a change to the training settings.

@@ -123,7 +123,8 @@ impl FakeProvider {
             api_key: "sk-test-key".into(),
             base_url: Some(self.base_url.clone()),
         };
-        connect(provider, &credentials, settings).expect("connect to the fake provider")
+        let client = super::super::shared_client(settings).expect("HTTP client");
+        connect(provider, &credentials, settings, &client).expect("connect to the fake provider")
     }
 }
 

@@ -6,9 +6,22 @@ use serde_json::json;
 
 use super::fake::{FakeProvider, Reply};
 use super::{create_request, fast_settings, job_json, list_json};
+use std::sync::Arc;
+
 use crate::provider::{
-    connect, default_base_url, Credentials, Hyperparameters, ProviderSettings, PROVIDERS,
+    default_base_url, shared_client, Credentials, FineTuningProvider, Hyperparameters,
+    ProviderSettings, PROVIDERS,
 };
+
+/// `provider::connect` on a client of its own; the error in words.
+fn connect(
+    provider: &str,
+    credentials: &Credentials,
+    settings: &ProviderSettings,
+) -> Result<Arc<dyn FineTuningProvider>, String> {
+    let client = shared_client(settings).expect("HTTP client");
+    crate::provider::connect(provider, credentials, settings, &client).map_err(|e| e.to_string())
+}
 
 fn models_reply() -> Reply {
     let models = vec![

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::fake::{FakeProvider, Reply};
 use super::{create_request, fast_settings, job_json};
-use crate::provider::{connect, Credentials, ProviderError, ProviderSettings};
+use crate::provider::{connect, shared_client, Credentials, ProviderError, ProviderSettings};
 
 fn openai_error(status: u16, message: &str, code: &str, param: Option<&str>) -> Reply {
     let error =
@@ -215,7 +215,9 @@ async fn an_unreachable_provider_is_unavailable_even_for_create_job() {
         api_key: "sk-test-key".into(),
         base_url: Some(format!("http://{address}/v1")),
     };
-    let provider = connect("openai", &credentials, &fast_settings()).expect("connect");
+    let settings = fast_settings();
+    let client = shared_client(&settings).expect("HTTP client");
+    let provider = connect("openai", &credentials, &settings, &client).expect("connect");
     let error = provider
         .create_job(&create_request())
         .await

@@ -1,8 +1,11 @@
 //! Provider credentials: write-only keys, checks against the provider, clear errors.
 
+use std::sync::Arc;
+
 use sea_orm::EntityTrait;
 use serde_json::json;
 use tuner::auth::Role;
+use tuner::workspaces::credentials;
 
 use super::{Fixture, API_KEY};
 use crate::harness::TestApp;
@@ -140,4 +143,39 @@ async fn missing_credentials_say_how_to_set_them() {
         "{}",
         reply.message()
     );
+}
+
+#[tokio::test]
+async fn a_provider_client_is_reused_until_the_credentials_change() {
+    let fixture = Fixture::new(0).await;
+    let context = fixture.app.context();
+    let connect = || credentials::connect(&context, fixture.app.workspace_id, "openai");
+    let first = connect().await.expect("client");
+    let again = connect().await.expect("client");
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "the same client, key decrypted once"
+    );
+    let reply = fixture
+        .app
+        .admin_gql(
+            "mutation($url: String!, $key: String!) { setProviderCredentials(provider: \"openai\", apiKey: $key, baseUrl: $url) { provider } }",
+            json!({ "url": fixture.emulator.base_url(), "key": API_KEY }),
+        )
+        .await;
+    reply.data();
+    let after = connect().await.expect("client");
+    assert!(!Arc::ptr_eq(&first, &after), "new credentials, new client");
+    let other_settings = tuner::training_jobs::TrainingSettings {
+        provider: tuner::provider::ProviderSettings {
+            max_retries: 9,
+            ..fixture.app.training.provider.clone()
+        },
+        ..fixture.app.training.clone()
+    };
+    let other = fixture.app.context_with(other_settings);
+    let with_other_settings = credentials::connect(&other, fixture.app.workspace_id, "openai")
+        .await
+        .expect("client");
+    assert!(!Arc::ptr_eq(&after, &with_other_settings));
 }
