@@ -123,7 +123,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let background = Supervisor::new();
     // Its first rounds run at once: interrupted submissions are reconciled on start.
     background.spawn("job poller", |stop| {
-        training_jobs::tracking::poll(context.clone(), stop)
+        training_jobs::poller::poll(context.clone(), stop)
     });
     background.spawn("change relay", |stop| {
         change_relay::run(db.clone(), context.changes.clone(), stop)

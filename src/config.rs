@@ -160,6 +160,9 @@ pub struct ServeArgs {
     pub training: TrainingArgs,
 }
 
+/// Default length of a submission's lease, in seconds (`--submission-lease`).
+pub const DEFAULT_SUBMISSION_LEASE_SECS: u64 = 30;
+
 /// Whether training jobs are refused when a workspace's balance is short.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum BillingMode {
@@ -206,7 +209,7 @@ pub struct TrainingArgs {
     /// Seconds a job's submission lease lasts: the process submitting a job renews it every
     /// third of that while it uploads and creates the provider job; once it runs out (the
     /// process died), any replica repairs the job left SUBMITTING.
-    #[arg(long, env = "TUNER_SUBMISSION_LEASE", default_value_t = crate::training_jobs::settings::DEFAULT_SUBMISSION_LEASE_SECS)]
+    #[arg(long, env = "TUNER_SUBMISSION_LEASE", default_value_t = DEFAULT_SUBMISSION_LEASE_SECS)]
     pub submission_lease: u64,
 
     /// Seconds one provider request may take (uploads get 20 times as long).

@@ -29,5 +29,6 @@ pub mod training_blocks;
 pub mod training_jobs;
 pub mod transfer;
 pub mod validate;
+pub mod webhook_signature;
 pub mod webhooks;
 pub mod workspaces;

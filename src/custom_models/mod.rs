@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::app_context::AppContext;
 use crate::entities::custom_model::{self, ModelStatus};
+use crate::entities::training_job;
 use crate::error::{is_unique_violation, Error, Result};
 use crate::{db, ids, validate, workspaces};
 
@@ -209,7 +210,7 @@ pub async fn delete(app: &AppContext, workspace_id: Uuid, id: Uuid) -> Result<()
     // Under the workspace lock a training job being recorded for this model is seen.
     workspaces::lock(&txn, workspace_id).await?;
     let model = get(&txn, workspace_id, id).await?;
-    if let Some(job) = crate::training_jobs::active_for_model(&txn, id).await? {
+    if let Some(job) = training_job::Entity::active_of_model(id).one(&txn).await? {
         return Err(Error::conflict(
             "id",
             format!(

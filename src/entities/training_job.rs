@@ -84,3 +84,13 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Entity {
+    /// The model's jobs that are still active (at most one, as training runs one job at a
+    /// time per model).
+    pub fn active_of_model(model_id: Uuid) -> Select<Entity> {
+        Self::find()
+            .filter(Column::ModelId.eq(model_id))
+            .filter(Column::Status.is_in(JobStatus::ACTIVE))
+    }
+}

@@ -8,6 +8,8 @@ pub mod events;
 pub mod feed;
 pub mod graphql;
 pub mod leases;
+pub mod lifecycle;
+pub mod poller;
 pub mod prepare;
 pub mod preview;
 pub mod preview_types;
@@ -26,7 +28,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entities::training_job::{self, JobStatus};
+use crate::entities::training_job;
 use crate::entities::training_job_block;
 use crate::error::{Error, Result};
 
@@ -68,9 +70,7 @@ pub async fn active_for_model(
     db: &impl ConnectionTrait,
     model_id: Uuid,
 ) -> Result<Option<training_job::Model>> {
-    Ok(training_job::Entity::find()
-        .filter(training_job::Column::ModelId.eq(model_id))
-        .filter(training_job::Column::Status.is_in(JobStatus::ACTIVE))
+    Ok(training_job::Entity::active_of_model(model_id)
         .one(db)
         .await?)
 }

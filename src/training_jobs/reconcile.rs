@@ -6,8 +6,9 @@
 use chrono::Utc;
 use sea_orm::{EntityTrait, QueryFilter};
 
+use super::lifecycle::{complete_submission, fail_unsubmitted};
 use super::submission_lease;
-use super::submit::{complete_submission, fail_unsubmitted, find_by_metadata};
+use super::submit::find_by_metadata;
 use crate::app_context::AppContext;
 use crate::entities::training_job;
 use crate::error::Result;

@@ -3,12 +3,9 @@
 use std::time::Duration;
 
 use crate::available_models::{Retirements, DEFAULT_RETIREMENTS};
-use crate::config::{BillingMode, TrainingArgs};
+use crate::config::{BillingMode, TrainingArgs, DEFAULT_SUBMISSION_LEASE_SECS};
 use crate::datasets::prices::{parse_price_overrides, PriceTable};
 use crate::provider::ProviderSettings;
-
-/// Default length of a submission's lease, in seconds (`--submission-lease`).
-pub const DEFAULT_SUBMISSION_LEASE_SECS: u64 = 30;
 
 /// How training jobs are charged, priced, submitted and followed.
 #[derive(Clone, Debug)]

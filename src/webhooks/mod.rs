@@ -10,18 +10,17 @@
 
 pub mod by_credential;
 pub mod legacy;
-pub mod signature;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::app_context::AppContext;
 use crate::entities::{training_job, webhook_delivery};
 use crate::error::{is_unique_violation, Error};
 use crate::secrets::SecretBox;
 use crate::training_jobs::tracking;
+use crate::webhook_signature;
 
 pub use by_credential::receive_for_credential;
 pub use legacy::receive;
@@ -33,11 +32,6 @@ const MAX_ID_CHARS: usize = 256;
 /// What every delivery that is not proven to come from the provider is told, whatever the
 /// reason (wrong secret, unknown credential, no secret set, a job of another workspace).
 pub const SIGNATURE_MISMATCH: &str = "the webhook-signature does not match";
-
-/// The path of the webhook URL of the provider credential `credential_id`.
-pub fn credential_path(credential_id: Uuid) -> String {
-    format!("/webhooks/openai/{credential_id}")
-}
 
 /// The Standard Webhooks headers of a delivery, as received (absent ones are `None`).
 #[derive(Debug, Default, Clone, Copy)]
@@ -131,7 +125,7 @@ struct Delivery<'a> {
 impl Delivery<'_> {
     /// Whether the secret with this key signed the delivery.
     fn signed_with(&self, key: &[u8]) -> bool {
-        signature::verify(key, self.id, self.timestamp, self.body, self.signature)
+        webhook_signature::verify(key, self.id, self.timestamp, self.body, self.signature)
     }
 }
 
@@ -177,7 +171,7 @@ fn check_headers<'a>(
         .trim()
         .parse()
         .map_err(|_| Rejection::Unauthorized("the webhook-timestamp is not unix seconds"))?;
-    if !signature::fresh(timestamp, now.timestamp()) {
+    if !webhook_signature::fresh(timestamp, now.timestamp()) {
         return Err(Rejection::Unauthorized(
             "the webhook-timestamp is more than 5 minutes away from now",
         ));
@@ -195,7 +189,7 @@ fn check_headers<'a>(
 /// answered as for any other unverifiable delivery.
 fn signing_key(secrets: &SecretBox, sealed: &str) -> Option<Vec<u8>> {
     match secrets.decrypt(sealed) {
-        Ok(secret) => signature::decode_secret(&secret),
+        Ok(secret) => webhook_signature::decode_secret(&secret),
         Err(err) => {
             tracing::error!(error = %crate::error::report(&err), "cannot decrypt a webhook secret");
             None

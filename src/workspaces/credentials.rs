@@ -14,7 +14,7 @@ use crate::entities::provider_credential;
 use crate::error::{excerpt, Error, Result};
 use crate::provider::{self, Credentials, FineTuningProvider};
 use crate::secrets::SecretBox;
-use crate::{ids, validate, webhooks};
+use crate::{ids, validate, webhook_signature};
 
 /// Longest API key accepted, in characters.
 const MAX_KEY_CHARS: usize = 1_024;
@@ -82,7 +82,7 @@ fn check_base_url(provider: &str, base_url: Option<&str>) -> Result<Option<Strin
 fn check_webhook_secret(secret: &str) -> Result<String> {
     let secret = validate::required_trimmed("webhookSecret", secret)?;
     validate::max_chars("webhookSecret", &secret, MAX_KEY_CHARS)?;
-    if webhooks::signature::decode_secret(&secret).is_none() {
+    if webhook_signature::decode_secret(&secret).is_none() {
         return Err(Error::bad_input(
             "webhookSecret",
             "webhookSecret must be the provider's signing secret: `whsec_` followed by base64",
@@ -171,6 +171,12 @@ pub async fn list(
         .order_by_asc(provider_credential::Column::Provider)
         .all(db)
         .await?)
+}
+
+/// The path of the webhook URL of the provider credential `credential_id` (served by the
+/// webhook endpoint, `POST /webhooks/openai/{credentialId}`).
+pub fn webhook_path(credential_id: Uuid) -> String {
+    format!("/webhooks/openai/{credential_id}")
 }
 
 /// A client for `provider` with the workspace's credentials; a clear error when none are set.

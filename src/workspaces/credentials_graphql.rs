@@ -7,7 +7,6 @@ use super::credentials::{self, NewCredentials};
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::entities::provider_credential;
-use crate::webhooks;
 
 /// A provider's credentials; the API key itself is never shown.
 #[derive(SimpleObject)]
@@ -35,7 +34,7 @@ impl From<provider_credential::Model> for ProviderCredentials {
     fn from(row: provider_credential::Model) -> Self {
         Self {
             id: ID(row.id.to_string()),
-            webhook_path: webhooks::credential_path(row.id),
+            webhook_path: credentials::webhook_path(row.id),
             provider: row.provider,
             api_key_last4: row.api_key_last4,
             base_url: row.base_url,

@@ -34,16 +34,28 @@ fn first_code(answer: &Value) -> &str {
         .unwrap_or("<no code>")
 }
 
-/// `levels` fragments, each spreading the previous one twice, over `leaf`.
-fn fragment_bomb(levels: usize, leaf: &str) -> String {
-    let mut query = format!("query {{ ...F{levels} }} fragment F0 on Query {{ {leaf} }} ");
+/// An `operation` ("query" or "subscription") of `levels` fragments on `root`, each spreading
+/// the previous one twice, over `leaf`.
+pub(crate) fn fragment_bomb(operation: &str, root: &str, levels: usize, leaf: &str) -> String {
+    let mut query = format!("{operation} {{ ...F{levels} }} fragment F0 on {root} {{ {leaf} }} ");
     for level in 1..=levels {
         let previous = level - 1;
         query.push_str(&format!(
-            "fragment F{level} on Query {{ ...F{previous} ...F{previous} }} "
+            "fragment F{level} on {root} {{ ...F{previous} ...F{previous} }} "
         ));
     }
     query
+}
+
+/// HTTP options whose answers hold at most `bytes` of text.
+fn with_answer_cap(bytes: usize) -> HttpOptions {
+    HttpOptions {
+        query: QueryLimits {
+            max_answer_bytes: bytes,
+            ..QueryLimits::default()
+        },
+        ..http_options()
+    }
 }
 
 #[tokio::test]
@@ -52,7 +64,7 @@ async fn a_fragment_bomb_without_a_token_is_refused_before_it_runs() {
     let base = app.serve(http_options()).await;
     // 2^40 selections each: expanding either would never finish.
     for leaf in ["__typename", "viewer { role }"] {
-        let (status, answer) = post(&base, None, &fragment_bomb(40, leaf)).await;
+        let (status, answer) = post(&base, None, &fragment_bomb("query", "Query", 40, leaf)).await;
         assert_eq!(status, 200);
         assert_eq!(first_code(&answer), "BAD_USER_INPUT", "{answer}");
         let message = answer["errors"][0]["message"].as_str().unwrap_or_default();
@@ -103,14 +115,7 @@ async fn an_answer_over_the_size_cap_is_replaced_by_one_error() {
     for _ in 0..10 {
         app.create_rule(&"r".repeat(2_000)).await;
     }
-    let options = HttpOptions {
-        query: QueryLimits {
-            max_answer_bytes: 64 * 1024,
-            ..QueryLimits::default()
-        },
-        ..http_options()
-    };
-    let base = app.serve(options).await;
+    let base = app.serve(with_answer_cap(64 * 1024)).await;
     // Each system prompt is ~20 KB: two fit, ten do not.
     let aliases = |n: usize| {
         let fields: Vec<String> = (0..n)
@@ -213,14 +218,7 @@ async fn a_page_whose_exchanges_outgrow_the_cap_is_not_loaded_whole() {
     for _ in 0..4 {
         app.create_block(&[(&long, "short")], None).await;
     }
-    let options = HttpOptions {
-        query: QueryLimits {
-            max_answer_bytes: 64 * 1024,
-            ..QueryLimits::default()
-        },
-        ..http_options()
-    };
-    let base = app.serve(options).await;
+    let base = app.serve(with_answer_cap(64 * 1024)).await;
     let page = "{ trainingBlocks(first: 10) { edges { node { id exchanges { response } } } } }";
     let (_, answer) = post(&base, Some(&app.admin), page).await;
     // Only short responses are asked for, but 160 KB of prompts (over twice the cap) would be read.

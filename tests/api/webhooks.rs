@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
-use tuner::webhooks::signature;
+use tuner::webhook_signature as signature;
 
 use crate::harness::{http_options, TestApp};
 

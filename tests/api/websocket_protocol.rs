@@ -9,6 +9,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tuner::app::{HttpOptions, SocketLimits};
 
 use crate::harness::{http_options, TestApp};
+use crate::limits::fragment_bomb;
 use crate::subscriptions::{connect, recv, send, Ws, LEGACY_WS, TRANSPORT_WS};
 
 /// Every job of the workspace: with none, the subscription stays open and quiet.
@@ -145,14 +146,7 @@ async fn a_fragment_bomb_over_a_websocket_is_refused_at_once() {
     let app = TestApp::spawn().await;
     let base = app.serve(http_options()).await;
     let mut ws = initialised(&base, &app.admin).await;
-    let mut query =
-        String::from("subscription { ...F40 } fragment F0 on Subscription { __typename } ");
-    for level in 1..=40 {
-        let previous = level - 1;
-        query.push_str(&format!(
-            "fragment F{level} on Subscription {{ ...F{previous} ...F{previous} }} "
-        ));
-    }
+    let query = fragment_bomb("subscription", "Subscription", 40, "__typename");
     subscribe(&mut ws, "b", &query).await;
     let message = recv(&mut ws).await;
     let code = &message["payload"]["errors"][0]["extensions"]["code"];

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 use tuner::entities::training_job::JobStatus;
 use tuner::supervisor::Supervisor;
-use tuner::training_jobs::tracking;
+use tuner::training_jobs::poller;
 
 use super::Fixture;
 
@@ -25,7 +25,7 @@ async fn a_shutdown_during_a_poll_round_finishes_the_round_before_the_pool_close
     let asked = fixture.emulator.requests("GET", JOBS);
     let supervisor = Supervisor::new();
     let context = fixture.app.context();
-    supervisor.spawn("job poller", |stop| tracking::poll(context, stop));
+    supervisor.spawn("job poller", |stop| poller::poll(context, stop));
     for _ in 0..200 {
         if fixture.emulator.requests("GET", JOBS) > asked {
             break;
