@@ -9,7 +9,7 @@ use crate::entities::credit_ledger::{self, LedgerReason};
 
 /// Why a balance changed.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "LedgerReason")]
+#[graphql(name = "LedgerReason", remote = "LedgerReason")]
 pub enum LedgerReasonGql {
     /// Credits added by an operator.
     Grant,
@@ -19,17 +19,6 @@ pub enum LedgerReasonGql {
     BlockCredits,
     /// Block credits given back because their job failed or was cancelled.
     Refund,
-}
-
-impl From<LedgerReason> for LedgerReasonGql {
-    fn from(reason: LedgerReason) -> Self {
-        match reason {
-            LedgerReason::Grant => Self::Grant,
-            LedgerReason::JobFee => Self::JobFee,
-            LedgerReason::BlockCredits => Self::BlockCredits,
-            LedgerReason::Refund => Self::Refund,
-        }
-    }
 }
 
 /// One change of the workspace's credit balance.

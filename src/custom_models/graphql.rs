@@ -13,7 +13,7 @@ use crate::training_jobs::types::TrainingJob;
 
 /// Lifecycle of a custom model.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "ModelStatus")]
+#[graphql(name = "ModelStatus", remote = "ModelStatus")]
 pub enum ModelStatusGql {
     /// No training job has produced a model yet.
     NotTrained,
@@ -23,17 +23,6 @@ pub enum ModelStatusGql {
     Ready,
     /// The last training job failed.
     Failed,
-}
-
-impl From<ModelStatus> for ModelStatusGql {
-    fn from(status: ModelStatus) -> Self {
-        match status {
-            ModelStatus::NotTrained => Self::NotTrained,
-            ModelStatus::Training => Self::Training,
-            ModelStatus::Ready => Self::Ready,
-            ModelStatus::Failed => Self::Failed,
-        }
-    }
 }
 
 /// A custom model: a named fine-tuning target and, once trained, the provider's model.

@@ -20,7 +20,7 @@ use crate::pagination::{encode_cursor, Page};
 
 /// Where a training block stands with respect to training.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "TrainingStatus")]
+#[graphql(name = "TrainingStatus", remote = "TrainingStatus")]
 pub enum TrainingStatusGql {
     /// Ready to be sent in the next training job.
     NotTrained,
@@ -28,26 +28,6 @@ pub enum TrainingStatusGql {
     Trained,
     /// Saved but not ready: never sent, and its exchanges may be incomplete.
     Draft,
-}
-
-impl From<TrainingStatus> for TrainingStatusGql {
-    fn from(status: TrainingStatus) -> Self {
-        match status {
-            TrainingStatus::NotTrained => Self::NotTrained,
-            TrainingStatus::Trained => Self::Trained,
-            TrainingStatus::Draft => Self::Draft,
-        }
-    }
-}
-
-impl From<TrainingStatusGql> for TrainingStatus {
-    fn from(status: TrainingStatusGql) -> Self {
-        match status {
-            TrainingStatusGql::NotTrained => Self::NotTrained,
-            TrainingStatusGql::Trained => Self::Trained,
-            TrainingStatusGql::Draft => Self::Draft,
-        }
-    }
 }
 
 /// One user prompt and the assistant response the model should learn to give.

@@ -17,7 +17,7 @@ use crate::{custom_models, ids, training_blocks};
 
 /// Where a training job stands.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "JobStatus")]
+#[graphql(name = "JobStatus", remote = "JobStatus")]
 pub enum JobStatusGql {
     /// Recorded; the file is being uploaded and the provider job created.
     Submitting,
@@ -35,21 +35,6 @@ pub enum JobStatusGql {
     Failed,
     /// Cancelled.
     Cancelled,
-}
-
-impl From<JobStatus> for JobStatusGql {
-    fn from(status: JobStatus) -> Self {
-        match status {
-            JobStatus::Submitting => Self::Submitting,
-            JobStatus::ValidatingFiles => Self::ValidatingFiles,
-            JobStatus::Queued => Self::Queued,
-            JobStatus::Running => Self::Running,
-            JobStatus::Paused => Self::Paused,
-            JobStatus::Succeeded => Self::Succeeded,
-            JobStatus::Failed => Self::Failed,
-            JobStatus::Cancelled => Self::Cancelled,
-        }
-    }
 }
 
 /// Training hyperparameters; null means "auto" (the provider chooses).

@@ -10,7 +10,7 @@ use crate::ids;
 
 /// What an API token may do.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "Role")]
+#[graphql(name = "Role", remote = "Role")]
 pub enum RoleGql {
     /// Read custom models only: what bot platforms get.
     Reader,
@@ -18,26 +18,6 @@ pub enum RoleGql {
     Editor,
     /// Everything, including API tokens.
     Admin,
-}
-
-impl From<Role> for RoleGql {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::Reader => Self::Reader,
-            Role::Editor => Self::Editor,
-            Role::Admin => Self::Admin,
-        }
-    }
-}
-
-impl From<RoleGql> for Role {
-    fn from(role: RoleGql) -> Self {
-        match role {
-            RoleGql::Reader => Self::Reader,
-            RoleGql::Editor => Self::Editor,
-            RoleGql::Admin => Self::Admin,
-        }
-    }
 }
 
 /// A workspace: the tenant that owns rules, blocks, models and tokens.
