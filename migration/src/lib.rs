@@ -6,6 +6,7 @@ mod m20261121_000001_foundation;
 mod m20261121_000002_training_jobs;
 mod m20261121_000003_job_tracking;
 mod m20261121_000004_job_leases;
+mod m20261201_000001_hyperparameters_json;
 mod util;
 
 /// Every migration tuner knows, oldest first.
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_training_jobs::Migration),
             Box::new(m20261121_000003_job_tracking::Migration),
             Box::new(m20261121_000004_job_leases::Migration),
+            Box::new(m20261201_000001_hyperparameters_json::Migration),
         ]
     }
 }

@@ -1,6 +1,8 @@
 //! Training jobs: one submission of blocks to a provider, with what it was and what it became.
 
 use sea_orm::entity::prelude::*;
+use sea_orm::FromJsonQueryResult;
+use serde::{Deserialize, Serialize};
 
 /// Where a training job stands.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
@@ -40,7 +42,17 @@ impl JobStatus {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+/// The hyperparameters asked for a job, stored as a JSON object
+/// (`{"n_epochs": n|null, "batch_size": n|null, "learning_rate_multiplier": x|null}`);
+/// `None` means "auto" (the provider chooses).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, FromJsonQueryResult)]
+pub struct JobHyperparameters {
+    pub n_epochs: Option<u32>,
+    pub batch_size: Option<u32>,
+    pub learning_rate_multiplier: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "training_job")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -52,9 +64,9 @@ pub struct Model {
     /// The model training started from: the base model, or the custom model's previous
     /// fine-tuned model when training continues.
     pub base_model: String,
-    /// JSON: `{"n_epochs": n|null, "batch_size": n|null, "learning_rate_multiplier": x|null}`.
-    #[sea_orm(column_type = "Text")]
-    pub hyperparameters: String,
+    /// JSON (`jsonb` on Postgres, text on SQLite); a row whose JSON does not fit fails to load.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub hyperparameters: JobHyperparameters,
     pub suffix: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub system_prompt: Option<String>,

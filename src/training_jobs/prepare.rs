@@ -97,8 +97,6 @@ async fn insert_job(
     request: &JobRequest,
 ) -> Result<training_job::Model> {
     let now = Utc::now();
-    let hyperparameters = serde_json::to_string(&request.hyperparameters)
-        .map_err(|err| Error::Internal(err.into()))?;
     let job = training_job::ActiveModel {
         id: Set(ids::new_id()),
         workspace_id: Set(model.workspace_id),
@@ -106,7 +104,7 @@ async fn insert_job(
         status: Set(JobStatus::Submitting),
         provider: Set(model.provider.clone()),
         base_model: Set(base_model.to_owned()),
-        hyperparameters: Set(hyperparameters),
+        hyperparameters: Set(request.hyperparameters),
         suffix: Set(request.suffix.clone()),
         system_prompt: Set(None),
         block_count: Set(0),

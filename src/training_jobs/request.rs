@@ -1,7 +1,5 @@
 //! What a client asks of a training job (or its preview), checked.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
 use crate::provider::Hyperparameters;
 use crate::training_blocks::validation::normalize_tag;
@@ -10,12 +8,7 @@ use crate::training_blocks::validation::normalize_tag;
 pub const MAX_SUFFIX_CHARS: usize = 64;
 
 /// Hyperparameters as stored with a job; `None` means "auto" (the provider chooses).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct JobHyperparameters {
-    pub n_epochs: Option<u32>,
-    pub batch_size: Option<u32>,
-    pub learning_rate_multiplier: Option<f64>,
-}
+pub use crate::entities::training_job::JobHyperparameters;
 
 impl From<JobHyperparameters> for Hyperparameters {
     fn from(h: JobHyperparameters) -> Self {

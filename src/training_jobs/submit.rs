@@ -17,7 +17,7 @@ use tempfile::NamedTempFile;
 use uuid::Uuid;
 
 use super::prepare::prepare;
-use super::request::{JobHyperparameters, JobRequest};
+use super::request::JobRequest;
 use super::{lifecycle, submission_lease};
 use crate::app_context::AppContext;
 use crate::custom_models;
@@ -63,12 +63,10 @@ async fn submit(
     stored.provider_file_id = Set(Some(uploaded.id.clone()));
     stored.updated_at = Set(Utc::now());
     stored.update(&app.db).await?;
-    let hyperparameters: JobHyperparameters =
-        serde_json::from_str(&job.hyperparameters).unwrap_or_default();
     let request = CreateJobRequest {
         model: job.base_model.clone(),
         training_file: uploaded.id,
-        hyperparameters: hyperparameters.into(),
+        hyperparameters: job.hyperparameters.into(),
         suffix: job.suffix.clone(),
         metadata: BTreeMap::from([(JOB_ID_METADATA.to_owned(), job.id.to_string())]),
     };

@@ -130,8 +130,7 @@ impl TrainingJob {
     }
     /// The hyperparameters asked for (null: auto).
     async fn hyperparameters(&self) -> Hyperparameters {
-        let h: JobHyperparameters =
-            serde_json::from_str(&self.0.hyperparameters).unwrap_or_default();
+        let h = self.0.hyperparameters;
         Hyperparameters {
             n_epochs: h.n_epochs,
             batch_size: h.batch_size,

@@ -8,6 +8,7 @@ mod lifecycle;
 mod preview;
 mod run;
 mod shutdown;
+mod stored_hyperparameters;
 mod submission_leases;
 mod tracking;
 

@@ -1,0 +1,155 @@
+//! A job's hyperparameters as stored: typed JSON, read back as they were asked, readable after
+//! the migration that made the column JSON, and an error when a row cannot be read.
+
+use chrono::Utc;
+use migration::{Alias, Migrator, MigratorTrait, Query};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use serde_json::json;
+use tuner::entities::custom_model::{self, ModelStatus};
+use tuner::entities::training_job::{self, JobHyperparameters};
+use tuner::{db, workspaces};
+use uuid::Uuid;
+
+use super::Fixture;
+use crate::harness::empty_database;
+
+/// The migrations before the hyperparameters column became JSON.
+const BEFORE_JSON_COLUMN: u32 = 4;
+
+#[tokio::test]
+async fn hyperparameters_are_stored_typed_and_read_back_as_asked() {
+    let fixture = Fixture::new(1_000).await;
+    fixture.blocks(10, None).await;
+    let asked = json!({ "nEpochs": 3, "learningRateMultiplier": 0.5 });
+    let reply = fixture.run(json!({ "hyperparameters": asked })).await;
+    let job = &reply.data()["runTrainingJob"];
+    assert_eq!(
+        job["hyperparameters"],
+        json!({ "nEpochs": 3, "batchSize": null, "learningRateMultiplier": 0.5 })
+    );
+
+    let id: Uuid = job["id"].as_str().expect("id").parse().expect("uuid");
+    let row = training_job::Entity::find_by_id(id)
+        .one(&fixture.app.db)
+        .await
+        .expect("read")
+        .expect("row");
+    let expected = JobHyperparameters {
+        n_epochs: Some(3),
+        batch_size: None,
+        learning_rate_multiplier: Some(0.5),
+    };
+    assert_eq!(row.hyperparameters, expected);
+}
+
+#[tokio::test]
+async fn a_job_whose_stored_hyperparameters_cannot_be_read_is_an_error_with_its_cause() {
+    let fixture = Fixture::new(1_000).await;
+    fixture.blocks(10, None).await;
+    let reply = fixture.run(json!({})).await;
+    let id = reply.data()["runTrainingJob"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    fixture
+        .app
+        .db
+        .execute_unprepared(r#"UPDATE training_job SET hyperparameters = '{"n_epochs": "three"}'"#)
+        .await
+        .expect("update");
+
+    let err = training_job::Entity::find_by_id(id.parse::<Uuid>().expect("uuid"))
+        .one(&fixture.app.db)
+        .await
+        .expect_err("a row that cannot be read");
+    assert!(err.to_string().contains("invalid type"), "{err}");
+
+    let reply = fixture
+        .app
+        .admin_gql(
+            "query($id: ID!) { trainingJob(id: $id) { hyperparameters { nEpochs } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(reply.code(), "INTERNAL_SERVER_ERROR");
+}
+
+#[tokio::test]
+async fn hyperparameters_stored_as_text_are_read_after_the_migration() {
+    let (url, _dir) = empty_database().await;
+    let db = db::connect(&url).await.expect("connect");
+    Migrator::up(&db, Some(BEFORE_JSON_COLUMN))
+        .await
+        .expect("older migrations");
+    let workspace = workspaces::create(&db, "older").await.expect("workspace");
+    let now = Utc::now();
+    let model = custom_model::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        workspace_id: Set(workspace.id),
+        name: Set("support".to_owned()),
+        description: Set(None),
+        provider: Set("openai".to_owned()),
+        base_model: Set("gpt-4o-mini-2024-07-18".to_owned()),
+        status: Set(ModelStatus::NotTrained),
+        fine_tuned_model: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&db)
+    .await
+    .expect("model");
+    let id = Uuid::now_v7();
+    let text = r#"{"n_epochs":2,"batch_size":null,"learning_rate_multiplier":0.25}"#;
+    let insert = Query::insert()
+        .into_table(Alias::new("training_job"))
+        .columns(
+            [
+                "id",
+                "workspace_id",
+                "model_id",
+                "status",
+                "provider",
+                "base_model",
+                "hyperparameters",
+                "block_count",
+                "token_count",
+                "charge_credits",
+                "file_sha256",
+                "file_bytes",
+                "created_at",
+                "updated_at",
+            ]
+            .map(Alias::new),
+        )
+        .values_panic([
+            id.into(),
+            workspace.id.into(),
+            model.id.into(),
+            "failed".into(),
+            "openai".into(),
+            "gpt-4o-mini-2024-07-18".into(),
+            text.into(),
+            0i64.into(),
+            0i64.into(),
+            0i64.into(),
+            "".into(),
+            0i64.into(),
+            now.into(),
+            now.into(),
+        ])
+        .to_owned();
+    db.execute(&insert).await.expect("job stored as text");
+
+    Migrator::up(&db, None).await.expect("newer migrations");
+    let row = training_job::Entity::find_by_id(id)
+        .one(&db)
+        .await
+        .expect("read")
+        .expect("row");
+    let expected = JobHyperparameters {
+        n_epochs: Some(2),
+        batch_size: None,
+        learning_rate_multiplier: Some(0.25),
+    };
+    assert_eq!(row.hyperparameters, expected);
+}
