@@ -26,14 +26,18 @@ pub struct Retirements(BTreeMap<String, NaiveDate>);
 
 impl Retirements {
     /// Reads `model=YYYY-MM-DD,...`; blank entries are skipped.
-    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+    pub fn parse(text: &str) -> std::result::Result<Self, RetirementsError> {
         let mut table = BTreeMap::new();
         for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let (model, date) = entry
                 .split_once('=')
-                .ok_or_else(|| format!("retirement `{entry}`: write MODEL=YYYY-MM-DD"))?;
-            let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-                .map_err(|_| format!("retirement `{entry}`: the date must be YYYY-MM-DD"))?;
+                .ok_or_else(|| RetirementsError::NoDate(entry.to_owned()))?;
+            let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|cause| {
+                RetirementsError::BadDate {
+                    entry: entry.to_owned(),
+                    cause,
+                }
+            })?;
             table.insert(model.trim().to_owned(), date);
         }
         Ok(Self(table))
@@ -47,6 +51,21 @@ impl Retirements {
             .or_else(|| self.0.get(base_model(model)))?;
         date.and_hms_opt(0, 0, 0).map(|t| t.and_utc())
     }
+}
+
+/// A retirement table entry that cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RetirementsError {
+    /// The entry has no `=` between the model and the date.
+    #[error("retirement `{0}`: write MODEL=YYYY-MM-DD")]
+    NoDate(String),
+    /// The date is not a `YYYY-MM-DD` calendar date.
+    #[error("retirement `{entry}`: the date must be YYYY-MM-DD")]
+    BadDate {
+        entry: String,
+        #[source]
+        cause: chrono::ParseError,
+    },
 }
 
 /// A model a bot platform may call.
@@ -136,5 +155,18 @@ mod tests {
         assert!(Retirements::parse("gpt=2027-13-01").is_err());
         assert!(Retirements::parse("no-date").is_err());
         assert_eq!(Retirements::parse(" , ").ok(), Some(Retirements::default()));
+    }
+
+    #[test]
+    fn malformed_retirements_say_what_to_write() {
+        let said = |text: &str| Retirements::parse(text).map_err(|err| err.to_string());
+        assert_eq!(
+            said("gpt=2027-13-01"),
+            Err("retirement `gpt=2027-13-01`: the date must be YYYY-MM-DD".to_owned())
+        );
+        assert_eq!(
+            said("a=2027-01-01, no-date"),
+            Err("retirement `no-date`: write MODEL=YYYY-MM-DD".to_owned())
+        );
     }
 }

@@ -106,7 +106,7 @@ async fn check(
     while let Some(line) = lines.next().await.map_err(read_error)? {
         let parsed = match line {
             Line::Blank => continue,
-            Line::Text(text) => parse_line(text, rules),
+            Line::Text(text) => parse_line(text, rules).map_err(|err| err.to_string()),
             Line::Unreadable(problem) => Err(problem),
         };
         progress(Pass::Check, lines.bytes);

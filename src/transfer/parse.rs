@@ -1,5 +1,5 @@
 //! One line of an OpenAI chat JSONL file read as a training block, checked message by message.
-//! A problem is returned as the text that follows `line N: ` in the report.
+//! A problem is a [`LineError`], whose text follows `line N: ` in the report.
 
 use std::collections::HashSet;
 
@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::datasets::format::{ASSISTANT, SYSTEM, USER};
 use crate::entities::training_block::TrainingStatus;
+use crate::error::Error;
 use crate::training_blocks::validation::{
     check_exchanges, normalize_note, ExchangeText, MAX_EXCHANGES, MAX_MESSAGE_CHARS,
 };
@@ -21,19 +22,94 @@ pub struct ParsedBlock {
     pub exchanges: Vec<ExchangeText>,
 }
 
+/// Why a line is not a training block; the text says what to change.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    /// The line is not JSON.
+    #[error("not valid JSON: {reason} (column {column})")]
+    Json { reason: String, column: usize },
+    /// The line is JSON but has no `messages` array.
+    #[error(
+        "no \"messages\" array; each line must be {{\"messages\": [{{\"role\": \"user\", \
+         \"content\": ...}}, {{\"role\": \"assistant\", \"content\": ...}}]}}"
+    )]
+    NoMessages,
+    /// A message is not a JSON object.
+    #[error("messages[{0}] is not an object; each message is {{\"role\": ..., \"content\": ...}}")]
+    NotAnObject(usize),
+    /// A message has no `role` string.
+    #[error("messages[{0}] has no \"role\" string; use system, user or assistant")]
+    NoRole(usize),
+    /// A message's role is none of system, user and assistant (`role`: its first characters).
+    #[error("messages[{index}] has the unknown role {role:?}; use system, user or assistant")]
+    UnknownRole { index: usize, role: String },
+    /// A message's content is not a string (`kind`: what it is instead).
+    #[error("messages[{index}].content is {kind}; it must be a string")]
+    ContentNotText { index: usize, kind: &'static str },
+    /// A prompt or response is blank.
+    #[error("messages[{0}].content is empty; prompts and responses must have text")]
+    EmptyContent(usize),
+    /// A system message after the first message.
+    #[error("messages[{0}] is a system message; only the first message may be one")]
+    LateSystem(usize),
+    /// A user message right after another.
+    #[error(
+        "messages[{0}] is a second user message in a row; user and assistant messages must \
+         alternate"
+    )]
+    SecondUser(usize),
+    /// An assistant message before the first user message.
+    #[error(
+        "messages[{0}] is an assistant message before any user message; the conversation must \
+         start with a user message"
+    )]
+    AssistantFirst(usize),
+    /// An assistant message right after another.
+    #[error(
+        "messages[{0}] is a second assistant message in a row; user and assistant messages \
+         must alternate"
+    )]
+    SecondAssistant(usize),
+    /// The last message is a user message.
+    #[error("the conversation ends with a user message; it must end with an assistant message")]
+    EndsWithUser,
+    /// No exchange at all.
+    #[error("no user and assistant messages; a training block needs at least one exchange")]
+    NoExchanges,
+    /// More exchanges than a block holds.
+    #[error("{0} exchanges; a training block holds at most {MAX_EXCHANGES}")]
+    TooManyExchanges(usize),
+    /// A rule of training blocks the line breaks, in the words of its check.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl LineError {
+    fn json(err: serde_json::Error) -> Self {
+        let text = err.to_string();
+        // serde_json ends its messages with " at line 1 column N"; in a one-line document only
+        // the column says anything.
+        let reason = text.split(" at line ").next().unwrap_or(&text).to_owned();
+        Self::Json {
+            reason,
+            column: err.column(),
+        }
+    }
+
+    fn invalid(err: Error) -> Self {
+        Self::Invalid(err.message())
+    }
+}
+
 /// Reads a non-blank line; `rules` are the workspace's global rule texts.
-pub fn parse_line(line: &str, rules: &HashSet<String>) -> Result<ParsedBlock, String> {
-    let value: Value = serde_json::from_str(line).map_err(describe_json_error)?;
+pub fn parse_line(line: &str, rules: &HashSet<String>) -> Result<ParsedBlock, LineError> {
+    let value: Value = serde_json::from_str(line).map_err(LineError::json)?;
     let messages = match value {
         Value::Object(mut top) => top.remove("messages"),
         _ => None,
     };
     let Some(Value::Array(messages)) = messages else {
-        return Err(
-            "no \"messages\" array; each line must be {\"messages\": [{\"role\": \"user\", \
-             \"content\": ...}, {\"role\": \"assistant\", \"content\": ...}]}"
-                .to_owned(),
-        );
+        return Err(LineError::NoMessages);
     };
     let mut conversation = Conversation::default();
     for (index, message) in messages.into_iter().enumerate() {
@@ -46,7 +122,7 @@ pub fn parse_line(line: &str, rules: &HashSet<String>) -> Result<ParsedBlock, St
     )?;
     let additional_rules = additional_rules(conversation.system.as_deref(), rules)?;
     let exchanges = conversation.exchanges;
-    check_exchanges(&exchanges, TrainingStatus::NotTrained).map_err(|err| err.message())?;
+    check_exchanges(&exchanges, TrainingStatus::NotTrained).map_err(LineError::invalid)?;
     Ok(ParsedBlock {
         additional_rules,
         exchanges,
@@ -64,130 +140,76 @@ struct Conversation {
 
 impl Conversation {
     /// Adds message `index`, checking it may come next.
-    fn push(&mut self, index: usize, role: &str, content: String) -> Result<(), String> {
+    fn push(&mut self, index: usize, role: &str, content: String) -> Result<(), LineError> {
         match role {
             SYSTEM if index == 0 => self.system = Some(content),
-            SYSTEM => {
-                return Err(format!(
-                    "messages[{index}] is a system message; only the first message may be one"
-                ))
-            }
-            USER if self.pending_prompt.is_some() => {
-                return Err(format!(
-                    "messages[{index}] is a second user message in a row; user and assistant \
-                     messages must alternate"
-                ))
-            }
+            SYSTEM => return Err(LineError::LateSystem(index)),
+            USER if self.pending_prompt.is_some() => return Err(LineError::SecondUser(index)),
             USER => self.pending_prompt = Some(checked_text(index, content)?),
             ASSISTANT => {
                 let Some(prompt) = self.pending_prompt.take() else {
-                    return Err(assistant_out_of_turn(index, self.exchanges.is_empty()));
+                    return Err(if self.exchanges.is_empty() {
+                        LineError::AssistantFirst(index)
+                    } else {
+                        LineError::SecondAssistant(index)
+                    });
                 };
                 let response = checked_text(index, content)?;
                 self.exchanges.push(ExchangeText { prompt, response });
             }
             other => {
                 // The role comes from the file: quote only its start.
-                let shown: String = other.chars().take(40).collect();
-                return Err(format!(
-                    "messages[{index}] has the unknown role {shown:?}; use system, user or \
-                     assistant"
-                ));
+                let role = other.chars().take(40).collect();
+                return Err(LineError::UnknownRole { index, role });
             }
         }
         Ok(())
     }
 }
 
-fn describe_json_error(err: serde_json::Error) -> String {
-    let text = err.to_string();
-    // serde_json ends its messages with " at line 1 column N"; in a one-line document only the
-    // column says anything.
-    let reason = text.split(" at line ").next().unwrap_or(&text);
-    format!("not valid JSON: {reason} (column {})", err.column())
-}
-
-fn role_and_content(index: usize, message: Value) -> Result<(String, String), String> {
+fn role_and_content(index: usize, message: Value) -> Result<(String, String), LineError> {
     let Value::Object(mut message) = message else {
-        return Err(format!(
-            "messages[{index}] is not an object; each message is {{\"role\": ..., \"content\": ...}}"
-        ));
+        return Err(LineError::NotAnObject(index));
     };
     let role = match message.remove("role") {
         Some(Value::String(role)) => role,
-        _ => {
-            return Err(format!(
-                "messages[{index}] has no \"role\" string; use system, user or assistant"
-            ))
-        }
+        _ => return Err(LineError::NoRole(index)),
     };
     let content = take_content(index, &mut message)?;
     Ok((role, content))
 }
 
-fn take_content(index: usize, message: &mut Map<String, Value>) -> Result<String, String> {
-    match message.remove("content") {
-        Some(Value::String(content)) => Ok(content),
-        other => {
-            let kind = match other {
-                None => "missing",
-                Some(Value::Null) => "null",
-                Some(Value::Array(_)) => "an array",
-                Some(Value::Object(_)) => "an object",
-                Some(Value::Bool(_)) => "a boolean",
-                Some(Value::Number(_)) => "a number",
-                Some(Value::String(_)) => "a string",
-            };
-            Err(format!(
-                "messages[{index}].content is {kind}; it must be a string"
-            ))
-        }
-    }
+fn take_content(index: usize, message: &mut Map<String, Value>) -> Result<String, LineError> {
+    let kind = match message.remove("content") {
+        Some(Value::String(content)) => return Ok(content),
+        None => "missing",
+        Some(Value::Null) => "null",
+        Some(Value::Array(_)) => "an array",
+        Some(Value::Object(_)) => "an object",
+        Some(Value::Bool(_)) => "a boolean",
+        Some(Value::Number(_)) => "a number",
+    };
+    Err(LineError::ContentNotText { index, kind })
 }
 
-fn checked_text(index: usize, content: String) -> Result<String, String> {
+fn checked_text(index: usize, content: String) -> Result<String, LineError> {
     let field = format!("messages[{index}].content");
-    validate::text(&field, &content, MAX_MESSAGE_CHARS).map_err(|err| err.message())?;
+    validate::text(&field, &content, MAX_MESSAGE_CHARS).map_err(LineError::invalid)?;
     if content.trim().is_empty() {
-        return Err(format!(
-            "{field} is empty; prompts and responses must have text"
-        ));
+        return Err(LineError::EmptyContent(index));
     }
     Ok(content)
 }
 
-fn assistant_out_of_turn(index: usize, first: bool) -> String {
-    if first {
-        format!(
-            "messages[{index}] is an assistant message before any user message; the conversation \
-             must start with a user message"
-        )
-    } else {
-        format!(
-            "messages[{index}] is a second assistant message in a row; user and assistant \
-             messages must alternate"
-        )
-    }
-}
-
-fn check_shape(exchanges: &[ExchangeText], ends_with_user: bool) -> Result<(), String> {
+fn check_shape(exchanges: &[ExchangeText], ends_with_user: bool) -> Result<(), LineError> {
     if ends_with_user {
-        return Err(
-            "the conversation ends with a user message; it must end with an assistant message"
-                .to_owned(),
-        );
+        return Err(LineError::EndsWithUser);
     }
     if exchanges.is_empty() {
-        return Err(
-            "no user and assistant messages; a training block needs at least one exchange"
-                .to_owned(),
-        );
+        return Err(LineError::NoExchanges);
     }
     if exchanges.len() > MAX_EXCHANGES {
-        return Err(format!(
-            "{} exchanges; a training block holds at most {MAX_EXCHANGES}",
-            exchanges.len()
-        ));
+        return Err(LineError::TooManyExchanges(exchanges.len()));
     }
     Ok(())
 }
@@ -196,7 +218,7 @@ fn check_shape(exchanges: &[ExchangeText], ends_with_user: bool) -> Result<(), S
 fn additional_rules(
     system: Option<&str>,
     rules: &HashSet<String>,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, LineError> {
     let Some(system) = system else {
         return Ok(None);
     };
@@ -207,7 +229,7 @@ fn additional_rules(
         .collect();
     let field =
         "the system message's lines that are not global rules (the block's additional rules)";
-    normalize_note(field, Some(&extra.join("\n"))).map_err(|err| err.message())
+    normalize_note(field, Some(&extra.join("\n"))).map_err(LineError::invalid)
 }
 
 #[cfg(test)]
@@ -255,7 +277,7 @@ mod tests {
             (r#"{"messages":[]}"#, "at least one exchange"),
         ];
         for (line, expected) in cases {
-            let problem = parse_line(line, &rules()).expect_err(line);
+            let problem = parse_line(line, &rules()).expect_err(line).to_string();
             assert!(problem.contains(expected), "{line}: {problem}");
         }
     }
