@@ -126,12 +126,15 @@ impl<'a> ServerMessage<'a> {
     }
 }
 
-/// Parses a client's message; the error is said in at most a hundred characters or so.
-pub fn parse(bytes: &[u8]) -> Result<ClientMessage, String> {
-    serde_json::from_slice(bytes).map_err(|err| {
-        let reason = crate::error::clip(err.to_string(), 80);
-        format!("invalid message: {reason}")
-    })
+/// A client message that is not one the protocols know; its text, a close reason, is at most
+/// a hundred characters or so.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid message: {}", crate::error::clip(.0.to_string(), 80))]
+pub struct InvalidMessage(#[source] serde_json::Error);
+
+/// Parses a client's message.
+pub fn parse(bytes: &[u8]) -> Result<ClientMessage, InvalidMessage> {
+    serde_json::from_slice(bytes).map_err(InvalidMessage)
 }
 
 #[cfg(test)]

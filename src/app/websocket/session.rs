@@ -119,7 +119,7 @@ impl Session {
         };
         let message = match protocol::parse(&bytes) {
             Ok(message) => message,
-            Err(reason) => return Err(Some((protocol::INVALID_MESSAGE, reason))),
+            Err(invalid) => return Err(Some((protocol::INVALID_MESSAGE, invalid.to_string()))),
         };
         match self.handle(message).await {
             (Flow::Continue, outgoing) => Ok(outgoing),
