@@ -1,5 +1,7 @@
 //! tuner's integration tests: one binary, one module per area, all on the `TestApp` harness.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod announcements;
 mod auth;
 mod available_models;
