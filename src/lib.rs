@@ -25,6 +25,7 @@ pub mod schema;
 pub mod secrets;
 pub mod supervisor;
 pub mod telemetry;
+pub mod tenancy;
 pub mod training_blocks;
 pub mod training_jobs;
 pub mod transfer;

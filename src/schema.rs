@@ -16,6 +16,7 @@ use crate::available_models::cache::AvailableModelsCache;
 use crate::available_models::graphql::AvailableModelQuery;
 use crate::credits::graphql::CreditQuery;
 use crate::custom_models::graphql::{CustomModelMutation, CustomModelQuery};
+use crate::custom_models::loader::ModelLoader;
 use crate::global_rules::graphql::{GlobalRuleMutation, GlobalRuleQuery};
 use crate::global_rules::loader::RuleLoader;
 use crate::graphql::answer_budget::AnswerBudget;
@@ -24,6 +25,7 @@ use crate::training_blocks::graphql::{TrainingBlockMutation, TrainingBlockQuery}
 use crate::training_blocks::loader::ExchangeLoader;
 use crate::training_jobs::feed::JobFeed;
 use crate::training_jobs::graphql::{TrainingJobMutation, TrainingJobQuery};
+use crate::training_jobs::loader::ModelJobsLoader;
 use crate::training_jobs::subscription::TrainingJobSubscription;
 use crate::transfer::graphql::TransferMutation;
 use crate::workspaces::credentials_graphql::{CredentialsMutation, CredentialsQuery};
@@ -90,16 +92,24 @@ pub fn build(app: &AppContext, limits: QueryLimits) -> AppSchema {
 }
 
 /// The data of one WebSocket connection (its subscriptions run as this caller): the caller and
-/// a loader, like [`execute`] gives each request.
+/// loaders without caches (the connection may last for hours).
 pub fn connection_data(schema: &AppSchema, db: &DatabaseConnection, auth: Auth) -> Data {
     let budget = AnswerBudget::new(limits(schema).max_answer_bytes);
     let mut data = Data::default();
     data.insert(auth);
+    insert_loaders(&mut data, db, budget);
+    data
+}
+
+/// The loaders of parent→child fields, each batching the reads of one answer.
+fn insert_loaders(data: &mut Data, db: &DatabaseConnection, budget: AnswerBudget) {
+    let exchanges = ExchangeLoader::new(db.clone(), budget);
+    data.insert(DataLoader::new(exchanges, tokio::spawn));
+    data.insert(DataLoader::new(ModelLoader::new(db.clone()), tokio::spawn));
     data.insert(DataLoader::new(
-        ExchangeLoader::new(db.clone(), budget),
+        ModelJobsLoader::new(db.clone()),
         tokio::spawn,
     ));
-    data
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.
@@ -119,15 +129,15 @@ pub async fn execute(
         Ok(prepared) => prepared.split(),
         Err(refused) => return *refused,
     };
-    let exchanges = ExchangeLoader::new(db.clone(), finisher.budget().clone());
-    let exchanges = DataLoader::new(exchanges, tokio::spawn);
+    let mut request = request.data(auth);
+    insert_loaders(&mut request.data, db, finisher.budget().clone());
+    // Within one request the rules are read once, however many fields ask for them.
     let rules = DataLoader::with_cache(
         RuleLoader::new(db.clone()),
         tokio::spawn,
         HashMapCache::default(),
     );
-    let request = request.data(auth).data(exchanges).data(rules);
-    let response = schema.execute(request).await;
+    let response = schema.execute(request.data(rules)).await;
     finisher.finish(response)
 }
 

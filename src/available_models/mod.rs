@@ -10,12 +10,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::custom_models;
 use crate::datasets::models::base_model;
 use crate::entities::custom_model::{self, ModelStatus};
 use crate::entities::training_job::{self, JobStatus};
 use crate::error::Result;
 use crate::global_rules;
+use crate::tenancy::WorkspaceScoped;
 
 /// Retirement dates announced for base models (models tuned from them retire with them).
 pub const DEFAULT_RETIREMENTS: &str = "gpt-4o-mini-2024-07-18=2027-01-14";
@@ -97,7 +97,7 @@ pub async fn load(
     retirements: &Retirements,
     workspace_id: Uuid,
 ) -> Result<Vec<AvailableModel>> {
-    let models = custom_models::in_workspace(workspace_id)
+    let models = custom_model::Entity::in_workspace(workspace_id)
         .filter(custom_model::Column::Status.eq(ModelStatus::Ready))
         .filter(custom_model::Column::FineTunedModel.is_not_null())
         .order_by_asc(custom_model::Column::Id)

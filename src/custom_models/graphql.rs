@@ -1,5 +1,6 @@
 //! GraphQL API of custom models.
 
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, ID};
 use chrono::{DateTime, Utc};
 
@@ -9,6 +10,7 @@ use crate::context::ContextExt;
 use crate::entities::custom_model::{self, ModelStatus};
 use crate::graphql::answer_budget::LargeText;
 use crate::ids;
+use crate::training_jobs::loader::ModelJobsLoader;
 use crate::training_jobs::types::TrainingJob;
 
 /// Lifecycle of a custom model.
@@ -70,10 +72,14 @@ impl CustomModel {
     }
     /// The model's training jobs, newest first. EDITOR and up.
     async fn jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingJob>> {
-        let principal = ctx.principal(Role::Editor)?;
-        let jobs =
-            crate::training_jobs::for_model(ctx.db()?, principal.workspace_id, self.0.id).await?;
-        Ok(jobs.into_iter().map(TrainingJob).collect())
+        ctx.principal(Role::Editor)?;
+        let loader = ctx.data::<DataLoader<ModelJobsLoader>>()?;
+        let jobs = loader.load_one((self.0.workspace_id, self.0.id)).await?;
+        Ok(jobs
+            .unwrap_or_default()
+            .into_iter()
+            .map(TrainingJob)
+            .collect())
     }
 }
 

@@ -1,18 +1,17 @@
 //! Custom models: named fine-tuning targets, each on a provider and a base model.
 
 pub mod graphql;
+pub mod loader;
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter,
-    QueryOrder, Select, Set,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, ModelTrait, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::app_context::AppContext;
 use crate::entities::custom_model::{self, ModelStatus};
 use crate::entities::training_job;
 use crate::error::{is_unique_violation, Error, Result};
+use crate::tenancy::{get_in, WorkspaceScoped};
 use crate::{db, ids, validate, workspaces};
 
 /// Provider used when none is given.
@@ -40,11 +39,6 @@ pub struct ModelPatch {
     pub description: Option<Option<String>>,
     pub provider: Option<String>,
     pub base_model: Option<String>,
-}
-
-/// The workspace's models; every query on models starts here.
-pub fn in_workspace(workspace_id: Uuid) -> Select<custom_model::Entity> {
-    custom_model::Entity::find().filter(custom_model::Column::WorkspaceId.eq(workspace_id))
 }
 
 fn check_name(name: &str) -> Result<String> {
@@ -108,7 +102,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
 ) -> Result<Vec<custom_model::Model>> {
-    Ok(in_workspace(workspace_id)
+    Ok(custom_model::Entity::in_workspace(workspace_id)
         .order_by_asc(custom_model::Column::Id)
         .all(db)
         .await?)
@@ -120,11 +114,7 @@ pub async fn get(
     workspace_id: Uuid,
     id: Uuid,
 ) -> Result<custom_model::Model> {
-    in_workspace(workspace_id)
-        .filter(custom_model::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::not_found("custom model", id))
+    get_in::<custom_model::Entity>(db, workspace_id, id).await
 }
 
 /// Creates a model; its name must be unique in the workspace.
@@ -210,7 +200,10 @@ pub async fn delete(app: &AppContext, workspace_id: Uuid, id: Uuid) -> Result<()
     // Under the workspace lock a training job being recorded for this model is seen.
     workspaces::lock(&txn, workspace_id).await?;
     let model = get(&txn, workspace_id, id).await?;
-    if let Some(job) = training_job::Entity::active_of_model(id).one(&txn).await? {
+    if let Some(job) = training_job::Entity::active_of_model(workspace_id, id)
+        .one(&txn)
+        .await?
+    {
         return Err(Error::conflict(
             "id",
             format!(

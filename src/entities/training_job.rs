@@ -98,10 +98,11 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Entity {
-    /// The model's jobs that are still active (at most one, as training runs one job at a
-    /// time per model).
-    pub fn active_of_model(model_id: Uuid) -> Select<Entity> {
+    /// The workspace's model's jobs that are still active (at most one: a model trains one
+    /// job at a time).
+    pub fn active_of_model(workspace_id: Uuid, model_id: Uuid) -> Select<Entity> {
         Self::find()
+            .filter(Column::WorkspaceId.eq(workspace_id))
             .filter(Column::ModelId.eq(model_id))
             .filter(Column::Status.is_in(JobStatus::ACTIVE))
     }

@@ -7,24 +7,21 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, ModelTrait, PaginatorTrait, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
 use crate::app_context::AppContext;
 use crate::entities::global_rule;
 use crate::error::{Error, Result};
+use crate::tenancy::{get_in, WorkspaceScoped};
 use crate::{db, ids, validate, workspaces};
 
 /// Longest rule, in characters.
 pub const MAX_RULE_CHARS: usize = 2_000;
 /// Most rules one workspace may have.
 pub const MAX_RULES: u64 = 500;
-
-fn in_workspace(workspace_id: Uuid) -> Select<global_rule::Entity> {
-    global_rule::Entity::find().filter(global_rule::Column::WorkspaceId.eq(workspace_id))
-}
 
 /// Checks and normalises a rule's text: one trimmed, non-empty line of at most 2,000 characters.
 pub fn validate_text(field: &str, text: &str) -> Result<String> {
@@ -45,7 +42,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
 ) -> Result<Vec<global_rule::Model>> {
-    Ok(in_workspace(workspace_id)
+    Ok(global_rule::Entity::in_workspace(workspace_id)
         .order_by_asc(global_rule::Column::Position)
         .order_by_asc(global_rule::Column::Id)
         .all(db)
@@ -77,13 +74,17 @@ pub async fn create(
     let text = validate_text("text", text)?;
     let txn = db::begin_write(&app.db).await?;
     workspaces::lock(&txn, workspace_id).await?;
-    if in_workspace(workspace_id).count(&txn).await? >= MAX_RULES {
+    if global_rule::Entity::in_workspace(workspace_id)
+        .count(&txn)
+        .await?
+        >= MAX_RULES
+    {
         return Err(Error::bad_input(
             "text",
             format!("a workspace may have at most {MAX_RULES} rules; merge or delete some first"),
         ));
     }
-    let last: Option<i32> = in_workspace(workspace_id)
+    let last: Option<i32> = global_rule::Entity::in_workspace(workspace_id)
         .select_only()
         .column_as(global_rule::Column::Position.max(), "position")
         .into_tuple()
@@ -111,11 +112,7 @@ pub async fn get(
     workspace_id: Uuid,
     id: Uuid,
 ) -> Result<global_rule::Model> {
-    in_workspace(workspace_id)
-        .filter(global_rule::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::not_found("global rule", id))
+    get_in::<global_rule::Entity>(db, workspace_id, id).await
 }
 
 /// Replaces a rule's text.

@@ -7,13 +7,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::in_workspace;
 use super::validation::ExchangeText;
 use super::validation::MAX_TAG_CHARS;
 use crate::entities::exchange;
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::error::Result;
 use crate::pagination::{self, Page, PageRequest};
+use crate::tenancy::WorkspaceScoped;
 use crate::validate;
 
 /// Longest text search, in characters.
@@ -43,7 +43,7 @@ impl BlockFilter {
 
     /// The query selecting the workspace's blocks that match.
     pub fn apply(&self, workspace_id: Uuid) -> Select<training_block::Entity> {
-        let mut select = in_workspace(workspace_id);
+        let mut select = training_block::Entity::in_workspace(workspace_id);
         if let Some(status) = self.status {
             select = select.filter(training_block::Column::Status.eq(status));
         }
@@ -109,7 +109,7 @@ pub async fn tag_counts(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
 ) -> Result<Vec<(String, i64)>> {
-    Ok(in_workspace(workspace_id)
+    Ok(training_block::Entity::in_workspace(workspace_id)
         .select_only()
         .column(training_block::Column::Tag)
         .column_as(training_block::Column::Id.count(), "count")

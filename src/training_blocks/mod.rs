@@ -12,13 +12,14 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
 use crate::entities::exchange;
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::error::{Error, Result};
+use crate::tenancy::{get_in, WorkspaceScoped};
 use crate::{db, ids};
 use validation::{check_exchanges, normalize_note, normalize_tag, ExchangeText};
 
@@ -46,22 +47,13 @@ pub struct BlockPatch {
     pub exchanges: Option<Vec<ExchangeText>>,
 }
 
-/// The workspace's blocks; every query on blocks starts here.
-pub fn in_workspace(workspace_id: Uuid) -> Select<training_block::Entity> {
-    training_block::Entity::find().filter(training_block::Column::WorkspaceId.eq(workspace_id))
-}
-
 /// The block with this id in the workspace.
 pub async fn get(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     id: Uuid,
 ) -> Result<training_block::Model> {
-    in_workspace(workspace_id)
-        .filter(training_block::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::not_found("training block", id))
+    get_in::<training_block::Entity>(db, workspace_id, id).await
 }
 
 /// Creates a block with its exchanges.
@@ -185,7 +177,7 @@ pub async fn exchanges_of(
 /// Fails with `NOT_FOUND` unless every id is a block of the workspace.
 async fn require_all(db: &impl ConnectionTrait, workspace_id: Uuid, ids: &[Uuid]) -> Result<()> {
     crate::validate::max_items("ids", ids, MAX_BULK_IDS)?;
-    let found: HashSet<Uuid> = in_workspace(workspace_id)
+    let found: HashSet<Uuid> = training_block::Entity::in_workspace(workspace_id)
         .select_only()
         .column(training_block::Column::Id)
         .filter(training_block::Column::Id.is_in(ids.iter().copied()))

@@ -102,9 +102,7 @@ impl TrainingJobMutation {
     ) -> async_graphql::Result<TrainingJob> {
         let principal = ctx.principal(Role::Editor)?;
         let id = ids::parse("id", &id)?;
-        let app = ctx.app()?;
-        super::get(&app.db, principal.workspace_id, id).await?;
-        let job = super::tracking::refresh(app, id).await?;
+        let job = super::tracking::refresh(ctx.app()?, principal.workspace_id, id).await?;
         Ok(TrainingJob(job))
     }
 

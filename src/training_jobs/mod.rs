@@ -9,6 +9,7 @@ pub mod feed;
 pub mod graphql;
 pub mod leases;
 pub mod lifecycle;
+pub mod loader;
 pub mod poller;
 pub mod prepare;
 pub mod preview;
@@ -23,21 +24,15 @@ pub mod tracking;
 pub mod types;
 pub mod watch;
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::entities::training_job;
 use crate::entities::training_job_block;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::tenancy::{get_in, WorkspaceScoped};
 
 pub use settings::TrainingSettings;
-
-/// The workspace's jobs; every query on jobs starts here.
-pub fn in_workspace(workspace_id: Uuid) -> Select<training_job::Entity> {
-    training_job::Entity::find().filter(training_job::Column::WorkspaceId.eq(workspace_id))
-}
 
 /// The job with this id in the workspace.
 pub async fn get(
@@ -45,11 +40,7 @@ pub async fn get(
     workspace_id: Uuid,
     id: Uuid,
 ) -> Result<training_job::Model> {
-    in_workspace(workspace_id)
-        .filter(training_job::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::not_found("training job", id))
+    get_in::<training_job::Entity>(db, workspace_id, id).await
 }
 
 /// A model's jobs, newest first.
@@ -58,32 +49,35 @@ pub async fn for_model(
     workspace_id: Uuid,
     model_id: Uuid,
 ) -> Result<Vec<training_job::Model>> {
-    Ok(in_workspace(workspace_id)
+    Ok(training_job::Entity::in_workspace(workspace_id)
         .filter(training_job::Column::ModelId.eq(model_id))
         .order_by_desc(training_job::Column::Id)
         .all(db)
         .await?)
 }
 
-/// The model's job that is still active, if any.
+/// The workspace's model's job that is still active, if any.
 pub async fn active_for_model(
     db: &impl ConnectionTrait,
+    workspace_id: Uuid,
     model_id: Uuid,
 ) -> Result<Option<training_job::Model>> {
-    Ok(training_job::Entity::active_of_model(model_id)
-        .one(db)
-        .await?)
+    Ok(
+        training_job::Entity::active_of_model(workspace_id, model_id)
+            .one(db)
+            .await?,
+    )
 }
 
 /// The blocks a job sent, by block id, from `after` on; at most `limit`.
 pub async fn blocks_of(
     db: &impl ConnectionTrait,
-    job_id: Uuid,
+    job: &training_job::Model,
     after: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<training_job_block::Model>> {
     let mut select =
-        training_job_block::Entity::find().filter(training_job_block::Column::JobId.eq(job_id));
+        training_job_block::Entity::find().filter(training_job_block::Column::JobId.eq(job.id));
     if let Some(after) = after {
         select = select.filter(training_job_block::Column::BlockId.gt(after));
     }

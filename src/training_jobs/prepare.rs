@@ -20,6 +20,7 @@ use crate::config::BillingMode;
 use crate::entities::training_job::{self, JobStatus};
 use crate::entities::{custom_model, training_job_block};
 use crate::error::{Error, Result};
+use crate::tenancy::WorkspaceScoped;
 use crate::{custom_models, db, ids, workspaces};
 
 /// Step 1: checks everything and records the job (SUBMITTING) with its blocks and compiled
@@ -33,7 +34,7 @@ pub async fn prepare(
     let txn = db::begin_write(&app.db).await?;
     workspaces::lock(&txn, workspace_id).await?;
     let model = custom_models::get(&txn, workspace_id, model_id).await?;
-    if let Some(active) = active_for_model(&txn, model.id).await? {
+    if let Some(active) = active_for_model(&txn, workspace_id, model.id).await? {
         return Err(Error::conflict(
             "modelId",
             format!(
@@ -161,7 +162,7 @@ async fn check_balance(
         return Ok(());
     }
     let balance = workspaces::get(txn, workspace_id).await?.credits;
-    let pending: Vec<i64> = super::in_workspace(workspace_id)
+    let pending: Vec<i64> = training_job::Entity::in_workspace(workspace_id)
         .select_only()
         .column(training_job::Column::ChargeCredits)
         .filter(training_job::Column::Status.eq(JobStatus::Submitting))

@@ -16,13 +16,14 @@ use crate::provider::{FineTuningProvider, ProviderJob};
 use crate::workspaces::credentials;
 use crate::{db, workspaces};
 
-/// Asks the provider about one submitted, active job and stores what changed, with the job's
-/// new events and checkpoints.
-pub async fn refresh(app: &AppContext, job_id: Uuid) -> Result<training_job::Model> {
-    let job = training_job::Entity::find_by_id(job_id)
-        .one(&app.db)
-        .await?
-        .ok_or_else(|| Error::not_found("training job", job_id))?;
+/// Asks the provider about the workspace's job `job_id` (if it is submitted and active) and
+/// stores what changed, with the job's new events and checkpoints.
+pub async fn refresh(
+    app: &AppContext,
+    workspace_id: Uuid,
+    job_id: Uuid,
+) -> Result<training_job::Model> {
+    let job = super::get(&app.db, workspace_id, job_id).await?;
     let Some(provider_job_id) = job
         .provider_job_id
         .clone()
@@ -93,7 +94,7 @@ pub async fn refresh_all(app: &AppContext, backoff: &mut Backoff) -> Result<Roun
             round.skipped += 1;
             continue;
         }
-        match refresh(app, job.id).await {
+        match refresh(app, job.workspace_id, job.id).await {
             Ok(_) => {
                 backoff.succeeded(job.id);
                 round.refreshed += 1;

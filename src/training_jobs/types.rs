@@ -1,5 +1,6 @@
 //! GraphQL types of training jobs and previews.
 
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, QueryFilter};
@@ -8,12 +9,15 @@ use super::event_types::{TrainingCheckpoint, TrainingJobEventConnection, Trainin
 use super::request::{JobHyperparameters, JobRequest};
 use crate::context::ContextExt;
 use crate::custom_models::graphql::CustomModel;
+use crate::custom_models::loader::ModelLoader;
+use crate::entities::training_block;
 use crate::entities::training_job::{self, JobStatus};
 use crate::graphql::answer_budget::LargeText;
 use crate::graphql::SYSTEM_PROMPT_COST;
+use crate::ids;
 use crate::pagination::{PageArgs, PageRequest};
+use crate::tenancy::WorkspaceScoped;
 use crate::training_blocks::types::TrainingBlock;
-use crate::{custom_models, ids, training_blocks};
 
 /// Where a training job stands.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -112,7 +116,12 @@ impl TrainingJob {
     }
     /// The custom model being trained.
     async fn model(&self, ctx: &Context<'_>) -> async_graphql::Result<CustomModel> {
-        let model = custom_models::get(ctx.db()?, self.0.workspace_id, self.0.model_id).await?;
+        let key = (self.0.workspace_id, self.0.model_id);
+        let loader = ctx.data::<DataLoader<ModelLoader>>()?;
+        let model = loader
+            .load_one(key)
+            .await?
+            .ok_or_else(|| crate::error::Error::not_found("custom model", self.0.model_id))?;
         Ok(CustomModel(model))
     }
     /// Where the job stands.
@@ -246,9 +255,9 @@ impl TrainingJob {
         let limit = u64::try_from(first.clamp(1, 500)).unwrap_or(100);
         let after = after.map(|id| ids::parse("after", &id)).transpose()?;
         let db = ctx.db()?;
-        let sent = super::blocks_of(db, self.0.id, after, limit).await?;
+        let sent = super::blocks_of(db, &self.0, after, limit).await?;
         let ids: Vec<uuid::Uuid> = sent.iter().map(|b| b.block_id).collect();
-        let current = training_blocks::in_workspace(self.0.workspace_id)
+        let current = training_block::Entity::in_workspace(self.0.workspace_id)
             .filter(crate::entities::training_block::Column::Id.is_in(ids))
             .all(db)
             .await?;

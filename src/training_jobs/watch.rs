@@ -15,6 +15,7 @@ use super::feed::{FeedItem, JobFeed, JobRead, Subscription};
 use crate::entities::training_job::{self, JobStatus};
 use crate::entities::training_job_event as event;
 use crate::error::Result;
+use crate::tenancy::WorkspaceScoped;
 
 /// Which jobs to watch, all within one workspace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,7 +100,7 @@ async fn active_jobs(
     workspace_id: Uuid,
     model_id: Option<Uuid>,
 ) -> Result<Vec<training_job::Model>> {
-    let mut select = super::in_workspace(workspace_id)
+    let mut select = training_job::Entity::in_workspace(workspace_id)
         .filter(training_job::Column::Status.is_in(JobStatus::ACTIVE));
     if let Some(model_id) = model_id {
         select = select.filter(training_job::Column::ModelId.eq(model_id));
@@ -189,7 +190,7 @@ impl Watcher {
 
     async fn reread(&mut self, ids: &[Uuid]) -> Result<()> {
         for &id in ids {
-            let job = super::in_workspace(self.workspace_id)
+            let job = training_job::Entity::in_workspace(self.workspace_id)
                 .filter(training_job::Column::Id.eq(id))
                 .one(&self.db)
                 .await?;

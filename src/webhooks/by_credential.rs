@@ -14,7 +14,7 @@ use super::{
 };
 use crate::app_context::AppContext;
 use crate::entities::{provider_credential, training_job};
-use crate::training_jobs;
+use crate::tenancy::WorkspaceScoped;
 
 /// A key no sender has: deliveries that cannot be verified are still put through one HMAC, so
 /// the time an answer takes does not tell whether the credential exists.
@@ -34,7 +34,7 @@ pub async fn receive_for_credential(
         return Err(Rejection::Unauthorized(SIGNATURE_MISMATCH));
     };
     let provider_job_id = provider_job_id(body)?;
-    let job = training_jobs::in_workspace(credential.workspace_id)
+    let job = training_job::Entity::in_workspace(credential.workspace_id)
         .filter(training_job::Column::Provider.eq(credential.provider.as_str()))
         .filter(training_job::Column::ProviderJobId.eq(provider_job_id))
         .one(&app.db)

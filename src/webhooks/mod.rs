@@ -234,7 +234,7 @@ async fn record(db: &DatabaseConnection, id: &str, now: DateTime<Utc>) -> Result
 /// Refreshes the job now. A provider that cannot be asked is left to the poller; our own
 /// failure forgets the delivery so that the provider's retry is handled again.
 async fn refresh(app: &AppContext, job: &training_job::Model, id: &str) -> Result<(), Rejection> {
-    match tracking::refresh(app, job.id).await {
+    match tracking::refresh(app, job.workspace_id, job.id).await {
         Ok(_) => Ok(()),
         Err(err @ (Error::Database(_) | Error::Internal(_))) => {
             if let Err(forget) = webhook_delivery::Entity::delete_by_id(id.to_owned())

@@ -16,7 +16,8 @@ fn replica(fixture: &Fixture, name: &str) -> TrainingSettings {
     }
 }
 
-async fn started_jobs(fixture: &Fixture, n: usize) {
+/// `n` new models, each with a job started on 10 blocks of its own.
+pub(super) async fn started_jobs(fixture: &Fixture, n: usize) {
     for i in 0..n {
         let model = fixture.app.create_model(&format!("model-{i}")).await;
         fixture.blocks(10, Some(&format!("t{i}"))).await;

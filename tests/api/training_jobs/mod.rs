@@ -5,6 +5,7 @@ mod crash;
 mod credentials;
 mod leases;
 mod lifecycle;
+mod loaders;
 mod preview;
 mod run;
 mod shutdown;
