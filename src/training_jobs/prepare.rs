@@ -86,8 +86,7 @@ pub async fn prepare(
     job.lease_owner = Set(Some(app.training.replica_id.clone()));
     job.lease_expires_at = Set(Some(submission_lease::expiry(&app.training, Utc::now())));
     let job = job.update(&txn).await?;
-    crate::change_relay::announce(&txn, &job).await?;
-    txn.commit().await?;
+    app.commit_job_change(txn, &job).await?;
     Ok((job, file))
 }
 

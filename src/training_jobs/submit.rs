@@ -41,7 +41,6 @@ pub async fn run(
     let model = custom_models::get(&app.db, workspace_id, model_id).await?;
     let provider = credentials::connect(app, workspace_id, &model.provider).await?;
     let (job, file) = prepare(app, workspace_id, model_id, &request).await?;
-    app.changes.job_changed(&job);
     let job_id = job.id;
     let submission = submit(app, provider.as_ref(), job, file);
     submission_lease::renewing(&app.db, &app.training, job_id, submission).await
