@@ -1,6 +1,7 @@
-//! What one tuner process shares: the database, the secret box, the change bus and the
-//! settings of each feature. Built once (by `tuner serve`, a CLI command or a test) and handed
-//! to the schema, the HTTP endpoints, the CLI and the background tasks alike.
+//! What one tuner process shares: the database, the secret box, the change bus, the HTTP client
+//! and provider clients, and the training settings. Built once (by `tuner serve`, or a test)
+//! and handed to the schema, the HTTP endpoints and the background tasks alike; the other
+//! commands only read and write the database.
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;

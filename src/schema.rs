@@ -126,7 +126,7 @@ pub async fn execute(
     request: Request,
 ) -> Response {
     let (request, finisher) = match graphql::prepare(request, &limits(schema)) {
-        Ok(prepared) => prepared.split(),
+        Ok(prepared) => prepared,
         Err(refused) => return *refused,
     };
     let mut request = request.data(auth);
@@ -149,13 +149,10 @@ pub fn execute_stream(
     connection: Arc<Data>,
 ) -> BoxStream<'static, Response> {
     match graphql::prepare(request, &limits(schema)) {
-        Ok(prepared) => {
-            let (request, finisher) = prepared.split();
-            schema
-                .execute_stream_with_session_data(request, connection)
-                .map(move |response| finisher.finish(response))
-                .boxed()
-        }
+        Ok((request, finisher)) => schema
+            .execute_stream_with_session_data(request, connection)
+            .map(move |response| finisher.finish(response))
+            .boxed(),
         Err(refused) => futures_util::stream::once(async move { *refused }).boxed(),
     }
 }

@@ -42,16 +42,13 @@ impl Default for QueryLimits {
     }
 }
 
-/// A request that passed the checks, and what its answers need.
-pub struct Prepared {
-    /// The request, parsed, with the answer budget in its data.
-    pub request: Request,
-    plan: Option<OrderPlan>,
-    budget: AnswerBudget,
-}
-
-/// Checks `request` before the engine sees it; a refused request gets its answer at once.
-pub fn prepare(mut request: Request, limits: &QueryLimits) -> Result<Prepared, Box<Response>> {
+/// Checks `request` before the engine sees it. A request that passes comes back parsed, with
+/// the answer budget in its data, beside what finishes its answers; a refused one gets its
+/// answer at once.
+pub fn prepare(
+    mut request: Request,
+    limits: &QueryLimits,
+) -> Result<(Request, Finisher), Box<Response>> {
     if let Err(message) = check_upload_markers(&request) {
         return Err(Box::new(refusal(Error::bad_input("variables", message))));
     }
@@ -72,22 +69,8 @@ pub fn prepare(mut request: Request, limits: &QueryLimits) -> Result<Prepared, B
     }
     let plan = OrderPlan::of(document, operation_name.as_deref());
     let budget = AnswerBudget::new(limits.max_answer_bytes);
-    Ok(Prepared {
-        request: request.data(budget.clone()),
-        plan,
-        budget,
-    })
-}
-
-impl Prepared {
-    /// Splits into the request to run and what finishes its answers.
-    pub fn split(self) -> (Request, Finisher) {
-        let finisher = Finisher {
-            plan: self.plan,
-            budget: self.budget,
-        };
-        (self.request, finisher)
-    }
+    let request = request.data(budget.clone());
+    Ok((request, Finisher { plan, budget }))
 }
 
 /// Finishes the answers of one prepared request (one, or one per subscription event).

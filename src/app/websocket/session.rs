@@ -110,14 +110,14 @@ impl Session {
         &mut self,
         message: Option<Result<Message, axum::Error>>,
     ) -> Result<Vec<String>, Option<(u16, String)>> {
-        let bytes = match message {
+        let parsed = match message {
             None | Some(Ok(Message::Close(_))) => return Err(None),
             Some(Err(err)) => return Err(read_failure(err)),
-            Some(Ok(Message::Text(text))) => text.as_bytes().to_vec(),
-            Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
+            Some(Ok(Message::Text(text))) => protocol::parse(text.as_bytes()),
+            Some(Ok(Message::Binary(bytes))) => protocol::parse(&bytes),
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => return Ok(Vec::new()),
         };
-        let message = match protocol::parse(&bytes) {
+        let message = match parsed {
             Ok(message) => message,
             Err(invalid) => return Err(Some((protocol::INVALID_MESSAGE, invalid.to_string()))),
         };
