@@ -220,3 +220,19 @@ async fn a_token_holds_at_most_the_allowed_connections() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_client_closing_the_socket_gets_the_closing_handshake_answered() {
+    let app = TestApp::spawn().await;
+    let base = app.serve(http_options()).await;
+    let mut ws = initialised(&base, &app.admin).await;
+    subscribe(&mut ws, "1", ALL_JOBS).await;
+    ws.close(None).await.expect("send close");
+    let answer = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .expect("an answer within 5 s");
+    assert!(
+        matches!(answer, Some(Ok(Message::Close(_)))),
+        "the server answers the close frame instead of dropping the connection: {answer:?}"
+    );
+}

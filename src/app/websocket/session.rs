@@ -94,14 +94,17 @@ impl Session {
             }
         };
         self.stop_all();
+        // The client may be gone already: failures here change nothing.
         if let Some((code, reason)) = close {
             let frame = CloseFrame {
                 code,
                 reason: close_reason(&reason).into(),
             };
-            // The client may be gone already.
             let _ = sink.send(Message::Close(Some(frame))).await;
         }
+        // Flushes what is queued, such as the answer to a client's close frame, so the closing
+        // handshake completes (else the client sees 1006).
+        let _ = sink.close().await;
     }
 
     /// Handles what the socket delivered: the messages to send back, or how to close (`None`:
