@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use tuner::datasets::compiler::DatasetCompiler;
 use tuner::global_rules::system_prompt;
+use tuner::ids::{BlockId, TypedId};
 use tuner::training_blocks::validation::ExchangeText;
 use uuid::Uuid;
 
@@ -138,7 +139,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         let (id, extra, exchanges) = block(&mut rng);
         let system = system_prompt(RULES.iter().copied(), extra.as_deref());
         let before = Instant::now();
-        compiler.add(id, system.as_deref(), &exchanges, &mut out)?;
+        compiler.add(
+            BlockId::from_uuid(id),
+            system.as_deref(),
+            &exchanges,
+            &mut out,
+        )?;
         in_compiler += before.elapsed();
     }
     let file = out.into_inner().map_err(|e| e.into_error())?;

@@ -4,16 +4,16 @@
 //! commands only read and write the database.
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
-use uuid::Uuid;
 
 use crate::change_relay;
 use crate::changes::ChangeBus;
 use crate::entities::training_job;
 use crate::error::Result;
+use crate::ids::WorkspaceId;
 use crate::provider;
+use crate::provider_clients::ProviderClients;
 use crate::secrets::SecretBox;
-use crate::training_jobs::TrainingSettings;
-use crate::workspaces::provider_clients::ProviderClients;
+use crate::training_settings::TrainingSettings;
 
 /// The process's shared state. Cloning is cheap: every part is a handle.
 #[derive(Clone)]
@@ -67,7 +67,7 @@ impl AppContext {
     pub async fn commit_catalog_change(
         &self,
         txn: DatabaseTransaction,
-        workspace_id: Uuid,
+        workspace_id: WorkspaceId,
     ) -> Result<()> {
         change_relay::announce_catalog(&txn, workspace_id).await?;
         txn.commit().await?;

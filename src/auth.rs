@@ -6,11 +6,11 @@ use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::entities::api_token;
 pub use crate::entities::api_token::Role;
 use crate::error::{Error, Result};
+use crate::ids::{TokenId, WorkspaceId};
 
 /// Every secret starts with this, so leaked tokens are easy to recognise and scan for.
 pub const TOKEN_PREFIX: &str = "tnr_";
@@ -22,9 +22,9 @@ const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
 #[derive(Clone, Debug)]
 pub struct Principal {
     /// Every read and write is confined to this workspace.
-    pub workspace_id: Uuid,
+    pub workspace_id: WorkspaceId,
     /// The token the request carried.
-    pub token_id: Uuid,
+    pub token_id: TokenId,
     /// What the token may do.
     pub role: Role,
 }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::changes::{Change, ChangeBus, JobChanged};
 use crate::entities::training_job;
+use crate::ids::{JobId, ModelId, TypedId, WorkspaceId};
 
 /// The Postgres channel changes are announced on.
 pub const CHANNEL: &str = "tuner_job_changes";
@@ -30,7 +31,10 @@ pub async fn announce(txn: &impl ConnectionTrait, job: &training_job::Model) -> 
 
 /// Announces to the other replicas, within `txn`, that the workspace's global rules or custom
 /// models changed. Does nothing on SQLite.
-pub async fn announce_catalog(txn: &impl ConnectionTrait, workspace_id: Uuid) -> Result<(), DbErr> {
+pub async fn announce_catalog(
+    txn: &impl ConnectionTrait,
+    workspace_id: WorkspaceId,
+) -> Result<(), DbErr> {
     notify(txn, workspace_id.to_string()).await
 }
 
@@ -55,11 +59,11 @@ fn parse(payload: &str) -> Option<Change> {
         .collect::<Option<Vec<_>>>()?;
     match ids[..] {
         [workspace_id, job_id, model_id] => Some(Change::Job(JobChanged {
-            workspace_id,
-            job_id,
-            model_id,
+            workspace_id: WorkspaceId::from_uuid(workspace_id),
+            job_id: JobId::from_uuid(job_id),
+            model_id: ModelId::from_uuid(model_id),
         })),
-        [workspace_id] => Some(Change::Catalog(workspace_id)),
+        [workspace_id] => Some(Change::Catalog(WorkspaceId::from_uuid(workspace_id))),
         _ => None,
     }
 }
@@ -119,12 +123,13 @@ mod tests {
         let ids = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
         let notice = parse(&format!("{},{},{}", ids[0], ids[1], ids[2]));
         let job = JobChanged {
-            workspace_id: ids[0],
-            job_id: ids[1],
-            model_id: ids[2],
+            workspace_id: WorkspaceId::from_uuid(ids[0]),
+            job_id: JobId::from_uuid(ids[1]),
+            model_id: ModelId::from_uuid(ids[2]),
         };
         assert_eq!(notice, Some(Change::Job(job)));
-        assert_eq!(parse(&ids[0].to_string()), Some(Change::Catalog(ids[0])));
+        let catalog = Change::Catalog(WorkspaceId::from_uuid(ids[0]));
+        assert_eq!(parse(&ids[0].to_string()), Some(catalog));
         assert_eq!(parse("not,ids,here"), None);
         assert_eq!(parse(&format!("{},{}", ids[0], ids[1])), None);
         assert_eq!(parse(""), None);

@@ -4,8 +4,8 @@
 //! Any other source of notices (such as Postgres LISTEN/NOTIFY relaying other replicas' changes)
 //! feeds the same bus through [`ChangeBus::publish`].
 
+use crate::ids::{JobId, ModelId, WorkspaceId};
 use tokio::sync::broadcast;
-use uuid::Uuid;
 
 /// Notices kept for a slow listener before it lags (and then re-reads the latest state).
 pub const CAPACITY: usize = 1024;
@@ -14,11 +14,11 @@ pub const CAPACITY: usize = 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JobChanged {
     /// The job's workspace.
-    pub workspace_id: Uuid,
+    pub workspace_id: WorkspaceId,
     /// The job.
-    pub job_id: Uuid,
+    pub job_id: JobId,
     /// The custom model the job trains.
-    pub model_id: Uuid,
+    pub model_id: ModelId,
 }
 
 impl JobChanged {
@@ -38,7 +38,7 @@ pub enum Change {
     /// A training job changed.
     Job(JobChanged),
     /// The global rules or the custom models of this workspace changed.
-    Catalog(Uuid),
+    Catalog(WorkspaceId),
     /// Notices may have been lost (the Postgres listener reconnected): re-read everything.
     Resync,
 }
@@ -68,7 +68,7 @@ impl ChangeBus {
     }
 
     /// Announces that the global rules or custom models of a workspace changed.
-    pub fn catalog_changed(&self, workspace_id: Uuid) {
+    pub fn catalog_changed(&self, workspace_id: WorkspaceId) {
         self.publish(Change::Catalog(workspace_id));
     }
 
@@ -95,14 +95,15 @@ impl std::fmt::Debug for ChangeBus {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::TypedId;
 
     #[tokio::test]
     async fn listeners_receive_what_is_published_after_they_subscribe() {
         let bus = ChangeBus::new(4);
         let notice = Change::Job(JobChanged {
-            workspace_id: Uuid::now_v7(),
-            job_id: Uuid::now_v7(),
-            model_id: Uuid::now_v7(),
+            workspace_id: WorkspaceId::generate(),
+            job_id: JobId::generate(),
+            model_id: ModelId::generate(),
         });
         bus.publish(notice);
         let mut listener = bus.clone().subscribe();
@@ -116,7 +117,7 @@ mod tests {
         let bus = ChangeBus::new(2);
         let mut listener = bus.subscribe();
         for _ in 0..5 {
-            bus.publish(Change::Catalog(Uuid::nil()));
+            bus.publish(Change::Catalog(WorkspaceId::generate()));
         }
         assert!(matches!(
             listener.recv().await,

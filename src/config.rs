@@ -199,7 +199,7 @@ pub struct TrainingArgs {
 
     /// Retirement dates of base models, `MODEL=YYYY-MM-DD,...`: models tuned from them are no
     /// longer listed in `availableModels` from that day.
-    #[arg(long, env = "TUNER_MODEL_RETIREMENTS", default_value = crate::available_models::DEFAULT_RETIREMENTS)]
+    #[arg(long, env = "TUNER_MODEL_RETIREMENTS", default_value = crate::retirements::DEFAULT_RETIREMENTS)]
     pub model_retirements: String,
 
     /// Seconds between two looks at the provider for each active job.

@@ -2,7 +2,8 @@
 
 use base64::Engine;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use uuid::Uuid;
 
@@ -98,7 +99,7 @@ pub fn page_complexity(first: Option<i32>, last: Option<i32>, child_complexity: 
 }
 
 /// The opaque cursor of the row with this id.
-pub fn encode_cursor(id: Uuid) -> String {
+pub fn encode_cursor(id: impl std::fmt::Display) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{CURSOR_TAG}{id}"))
 }
 
@@ -119,8 +120,18 @@ fn decode_cursor(field: &str, cursor: &str) -> Result<Uuid> {
         })
 }
 
-/// Fetches one page of `select` ordered by `id` (a UUIDv7 column). Costs one statement, plus
-/// one to learn whether rows exist beyond a cursor on the side the page does not extend to.
+/// Which way rows run through the pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Ascending ids: the oldest row first.
+    OldestFirst,
+    /// Descending ids: the newest row first.
+    NewestFirst,
+}
+
+/// Fetches one page of `select` ordered by `id` (a UUIDv7 column), oldest first. Costs one
+/// statement, plus one to learn whether rows exist beyond a cursor on the side the page does not
+/// extend to.
 pub async fn fetch<E, C>(
     db: &C,
     select: Select<E>,
@@ -131,14 +142,46 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
+    fetch_in_order(db, select, id, request, Order::OldestFirst).await
+}
+
+/// Fetches one page of `select` ordered by `id` in `order`; `after` and `before` cursors and
+/// `hasPreviousPage`/`hasNextPage` follow that order.
+pub async fn fetch_in_order<E, C>(
+    db: &C,
+    select: Select<E>,
+    id: E::Column,
+    request: &PageRequest,
+    order: Order,
+) -> Result<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let newest_first = order == Order::NewestFirst;
+    // "Beyond" a cursor is what comes after it in page order.
+    let beyond = |cursor: Uuid| {
+        if newest_first {
+            id.lt(cursor)
+        } else {
+            id.gt(cursor)
+        }
+    };
+    let short_of = |cursor: Uuid| {
+        if newest_first {
+            id.gt(cursor)
+        } else {
+            id.lt(cursor)
+        }
+    };
     let mut window = select.clone();
     if let Some(after) = request.after {
-        window = window.filter(id.gt(after));
+        window = window.filter(beyond(after));
     }
     if let Some(before) = request.before {
-        window = window.filter(id.lt(before));
+        window = window.filter(short_of(before));
     }
-    let ordered = if request.from_end {
+    let ordered = if request.from_end != newest_first {
         window.order_by_desc(id)
     } else {
         window.order_by_asc(id)
@@ -149,7 +192,13 @@ where
     if request.from_end {
         items.reverse();
         let has_next = match request.before {
-            Some(before) => exists(db, select.filter(id.gte(before))).await?,
+            Some(before) => {
+                exists(
+                    db,
+                    select.filter(Condition::all().add(short_of(before)).not()),
+                )
+                .await?
+            }
             None => false,
         };
         return Ok(Page {
@@ -159,7 +208,7 @@ where
         });
     }
     let has_previous = match request.after {
-        Some(after) => exists(db, select.filter(id.lte(after))).await?,
+        Some(after) => exists(db, select.filter(Condition::all().add(beyond(after)).not())).await?,
         None => false,
     };
     Ok(Page {

@@ -18,11 +18,11 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use uuid::Uuid;
 
 use self::protocol::Protocol;
 use self::session::Session;
 use super::AppState;
+use crate::ids::TokenId;
 
 /// Read buffer of one socket. Clients send a few small messages (`connection_init`,
 /// `subscribe`, pings), and the buffer of every idle subscriber stays allocated: the default
@@ -66,7 +66,7 @@ pub struct Sockets {
     limits: SocketLimits,
     closing: CancellationToken,
     open: TaskTracker,
-    per_token: Arc<Mutex<HashMap<Option<Uuid>, usize>>>,
+    per_token: Arc<Mutex<HashMap<Option<TokenId>, usize>>>,
 }
 
 impl Sockets {
@@ -92,7 +92,7 @@ impl Sockets {
 
     /// A place for one more connection of `token` (`None`: no valid token), unless it has
     /// as many as allowed.
-    fn admit(&self, token: Option<Uuid>) -> Option<ConnectionSlot> {
+    fn admit(&self, token: Option<TokenId>) -> Option<ConnectionSlot> {
         let mut counts = self.per_token.lock().unwrap_or_else(|e| e.into_inner());
         let count = counts.entry(token).or_default();
         if *count >= self.limits.max_connections_per_token {
@@ -109,8 +109,8 @@ impl Sockets {
 /// One connection counted against its token; dropping it frees the place.
 #[derive(Debug)]
 struct ConnectionSlot {
-    token: Option<Uuid>,
-    counts: Arc<Mutex<HashMap<Option<Uuid>, usize>>>,
+    token: Option<TokenId>,
+    counts: Arc<Mutex<HashMap<Option<TokenId>, usize>>>,
 }
 
 impl Drop for ConnectionSlot {

@@ -15,11 +15,11 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast::error::TryRecvError;
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::OnceCell;
-use uuid::Uuid;
 
 use super::{load, AvailableModel, Retirements};
 use crate::changes::{Change, ChangeBus};
 use crate::error::Result;
+use crate::ids::WorkspaceId;
 
 /// How long a list is served before it is read again even without a change notice.
 pub const MAX_AGE: Duration = Duration::from_secs(60);
@@ -35,7 +35,7 @@ struct Entry {
 
 struct State {
     notices: Receiver<Change>,
-    entries: HashMap<Uuid, Entry>,
+    entries: HashMap<WorkspaceId, Entry>,
 }
 
 /// The `availableModels` lists of the workspaces asked about, kept fresh by the change bus.
@@ -59,7 +59,7 @@ impl AvailableModelsCache {
         &self,
         db: &DatabaseConnection,
         retirements: &Retirements,
-        workspace_id: Uuid,
+        workspace_id: WorkspaceId,
     ) -> Result<Models> {
         let cell = {
             let mut state = self.lock();
@@ -109,7 +109,7 @@ impl State {
         }
     }
 
-    fn forget(&mut self, workspace_id: Uuid) {
+    fn forget(&mut self, workspace_id: WorkspaceId) {
         self.entries.remove(&workspace_id);
     }
 }

@@ -8,21 +8,21 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, QueryFilter, Set,
 };
-use uuid::Uuid;
 
 use crate::entities::credit_ledger::{self, LedgerReason};
 use crate::entities::workspace;
 use crate::error::{Error, Result};
+use crate::ids::{JobId, WorkspaceId};
 use crate::{db, ids, workspaces};
 
 /// Changes a workspace's balance by `amount` and records why, inside `txn`. The caller holds
 /// the workspace lock when it checked the balance first.
 pub async fn post(
     txn: &DatabaseTransaction,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     amount: i64,
     reason: LedgerReason,
-    job_id: Option<Uuid>,
+    job_id: Option<JobId>,
 ) -> Result<credit_ledger::Model> {
     workspace::Entity::update_many()
         .col_expr(
@@ -48,7 +48,7 @@ pub async fn post(
 /// Adds credits to a workspace (the operator's `tuner credits grant`).
 pub async fn grant(
     db: &DatabaseConnection,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     amount: i64,
 ) -> Result<credit_ledger::Model> {
     if amount == 0 {
@@ -64,7 +64,7 @@ pub async fn grant(
 /// The workspace's ledger entries, newest first.
 pub async fn ledger(
     db: &impl ConnectionTrait,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     limit: u64,
 ) -> Result<Vec<credit_ledger::Model>> {
     use sea_orm::{QueryOrder, QuerySelect};

@@ -9,7 +9,10 @@ use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::entities::custom_model::{self, ModelStatus};
 use crate::graphql::answer_budget::LargeText;
-use crate::ids;
+use crate::ids::{ModelId, TypedId};
+use crate::pagination::{PageArgs, PageRequest};
+use crate::training_jobs;
+use crate::training_jobs::connection::TrainingJobConnection;
 use crate::training_jobs::loader::ModelJobsLoader;
 use crate::training_jobs::types::TrainingJob;
 
@@ -70,7 +73,31 @@ impl CustomModel {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
-    /// The model's training jobs, newest first. EDITOR and up.
+    /// The model's training jobs, newest first, as a Relay connection. EDITOR and up.
+    #[graphql(complexity = "crate::pagination::page_complexity(first, last, child_complexity)")]
+    async fn training_jobs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the newest (at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Return jobs older than this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page size from the oldest (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Return jobs newer than this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<TrainingJobConnection> {
+        ctx.principal(Role::Editor)?;
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let request = PageRequest::parse(&args)?;
+        let (workspace_id, model_id) = (self.0.workspace_id, self.0.id);
+        let page =
+            training_jobs::page_for_model(ctx.db()?, workspace_id, model_id, &request).await?;
+        Ok(TrainingJobConnection::new(page, workspace_id, model_id))
+    }
+    /// The model's training jobs, newest first, all of them. EDITOR and up.
+    #[graphql(deprecation = "Use `trainingJobs`, a Relay connection: this list has no bound.")]
     async fn jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingJob>> {
         ctx.principal(Role::Editor)?;
         let loader = ctx.data::<DataLoader<ModelJobsLoader>>()?;
@@ -129,7 +156,7 @@ impl CustomModelQuery {
         #[graphql(desc = "The model's id.")] id: ID,
     ) -> async_graphql::Result<CustomModel> {
         let principal = ctx.principal(Role::Reader)?;
-        let id = ids::parse("id", &id)?;
+        let id = ModelId::parse("id", &id)?;
         Ok(CustomModel(
             super::get(ctx.db()?, principal.workspace_id, id).await?,
         ))
@@ -168,7 +195,7 @@ impl CustomModelMutation {
         #[graphql(desc = "What to change.")] input: UpdateCustomModelInput,
     ) -> async_graphql::Result<CustomModel> {
         let principal = ctx.principal(Role::Editor)?;
-        let id = ids::parse("id", &id)?;
+        let id = ModelId::parse("id", &id)?;
         let patch = ModelPatch {
             name: input.name,
             description: input.description.into(),
@@ -186,7 +213,7 @@ impl CustomModelMutation {
         #[graphql(desc = "The model's id.")] id: ID,
     ) -> async_graphql::Result<ID> {
         let principal = ctx.principal(Role::Editor)?;
-        let id = ids::parse("id", &id)?;
+        let id = ModelId::parse("id", &id)?;
         super::delete(ctx.app()?, principal.workspace_id, id).await?;
         Ok(ID(id.to_string()))
     }

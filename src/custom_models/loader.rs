@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_graphql::dataloader::Loader;
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
-use uuid::Uuid;
 
 use crate::entities::custom_model;
+use crate::ids::{ModelId, WorkspaceId};
 use crate::tenancy::WorkspaceScoped;
 
 /// A model by (workspace id, model id).
-pub type ModelKey = (Uuid, Uuid);
+pub type ModelKey = (WorkspaceId, ModelId);
 
 /// Loads custom models by workspace and id.
 pub struct ModelLoader {
@@ -30,7 +30,7 @@ impl Loader<ModelKey> for ModelLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[ModelKey]) -> Result<HashMap<ModelKey, Self::Value>, Self::Error> {
-        let mut by_workspace: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+        let mut by_workspace: BTreeMap<WorkspaceId, Vec<ModelId>> = BTreeMap::new();
         for &(workspace_id, model_id) in keys {
             by_workspace.entry(workspace_id).or_default().push(model_id);
         }

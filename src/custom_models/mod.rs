@@ -5,14 +5,14 @@ pub mod loader;
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, ModelTrait, QueryOrder, Set};
-use uuid::Uuid;
 
 use crate::app_context::AppContext;
 use crate::entities::custom_model::{self, ModelStatus};
 use crate::entities::training_job;
 use crate::error::{is_unique_violation, Error, Result};
+use crate::ids::{ModelId, TypedId, WorkspaceId};
 use crate::tenancy::{get_in, WorkspaceScoped};
-use crate::{db, ids, validate, workspaces};
+use crate::{db, validate, workspaces};
 
 /// Provider used when none is given.
 pub const DEFAULT_PROVIDER: &str = "openai";
@@ -100,7 +100,7 @@ fn map_unique(name: &str) -> impl FnOnce(sea_orm::DbErr) -> Error + '_ {
 /// The workspace's models, oldest first.
 pub async fn list(
     db: &impl ConnectionTrait,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
 ) -> Result<Vec<custom_model::Model>> {
     Ok(custom_model::Entity::in_workspace(workspace_id)
         .order_by_asc(custom_model::Column::Id)
@@ -111,8 +111,8 @@ pub async fn list(
 /// The model with this id in the workspace.
 pub async fn get(
     db: &impl ConnectionTrait,
-    workspace_id: Uuid,
-    id: Uuid,
+    workspace_id: WorkspaceId,
+    id: ModelId,
 ) -> Result<custom_model::Model> {
     get_in::<custom_model::Entity>(db, workspace_id, id).await
 }
@@ -120,13 +120,13 @@ pub async fn get(
 /// Creates a model; its name must be unique in the workspace.
 pub async fn create(
     app: &AppContext,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     new: NewModel,
 ) -> Result<custom_model::Model> {
     let name = check_name(&new.name)?;
     let now = Utc::now();
     let model = custom_model::ActiveModel {
-        id: Set(ids::new_id()),
+        id: Set(ModelId::generate()),
         workspace_id: Set(workspace_id),
         name: Set(name.clone()),
         description: Set(validate::optional_text(
@@ -155,8 +155,8 @@ pub async fn create(
 /// fine-tuned model: a different target is a different model.
 pub async fn update(
     app: &AppContext,
-    workspace_id: Uuid,
-    id: Uuid,
+    workspace_id: WorkspaceId,
+    id: ModelId,
     patch: ModelPatch,
 ) -> Result<custom_model::Model> {
     let txn = db::begin_write(&app.db).await?;
@@ -195,7 +195,7 @@ pub async fn update(
 }
 
 /// Deletes a model with its jobs' history; not while one of its jobs is active.
-pub async fn delete(app: &AppContext, workspace_id: Uuid, id: Uuid) -> Result<()> {
+pub async fn delete(app: &AppContext, workspace_id: WorkspaceId, id: ModelId) -> Result<()> {
     let txn = db::begin_write(&app.db).await?;
     // Under the workspace lock a training job being recorded for this model is seen.
     workspaces::lock(&txn, workspace_id).await?;

@@ -9,24 +9,23 @@
 
 use std::collections::HashSet;
 
-use uuid::Uuid;
-
 use super::format::{ChatMessage, ASSISTANT, USER};
 use super::models::ModelFacts;
 use super::report::{
     DatasetIssue, DUPLICATE_EXAMPLE, EMPTY_CONTENT, EXAMPLE_TOO_LONG, MAX_ISSUE_BLOCK_IDS,
     MIN_EXAMPLES, MISSING_USER_MESSAGE, TOO_FEW_EXAMPLES,
 };
+use crate::ids::BlockId;
 
 /// The blocks an issue concerns: the first few ids and how many in all.
 #[derive(Debug, Default)]
 struct Blocks {
-    ids: Vec<Uuid>,
+    ids: Vec<BlockId>,
     count: usize,
 }
 
 impl Blocks {
-    fn note(&mut self, id: Uuid) {
+    fn note(&mut self, id: BlockId) {
         self.count += 1;
         if self.ids.len() < MAX_ISSUE_BLOCK_IDS {
             self.ids.push(id);
@@ -50,7 +49,7 @@ impl Blocks {
 
 /// One example as the checks see it.
 pub(super) struct Example<'a> {
-    pub block_id: Uuid,
+    pub block_id: BlockId,
     pub messages: &'a [ChatMessage<'a>],
     pub tokens: usize,
     /// A 64-bit digest of the exact line (equal lines, equal keys).
@@ -180,6 +179,7 @@ fn too_long_message(n: String, facts: &ModelFacts, longest: usize) -> String {
 mod tests {
     use crate::datasets::compiler::DatasetCompiler;
     use crate::datasets::report::*;
+    use crate::ids::{BlockId, TypedId};
     use crate::training_blocks::validation::ExchangeText;
     use uuid::Uuid;
 
@@ -190,12 +190,15 @@ mod tests {
         }
     }
 
-    fn id(n: u128) -> Uuid {
-        Uuid::from_u128(n)
+    fn id(n: u128) -> BlockId {
+        BlockId::from_uuid(Uuid::from_u128(n))
     }
 
     /// Compiles blocks (id, system prompt, exchanges) with `model` and returns the report.
-    fn compile(model: &str, blocks: &[(Uuid, Option<&str>, Vec<ExchangeText>)]) -> DatasetReport {
+    fn compile(
+        model: &str,
+        blocks: &[(BlockId, Option<&str>, Vec<ExchangeText>)],
+    ) -> DatasetReport {
         let mut compiler = DatasetCompiler::new(model, 0);
         let mut out = Vec::new();
         for (block_id, system, exchanges) in blocks {
@@ -207,7 +210,7 @@ mod tests {
     }
 
     /// `n` distinct, valid blocks with ids 1..=n.
-    fn valid_blocks(n: u128) -> Vec<(Uuid, Option<&'static str>, Vec<ExchangeText>)> {
+    fn valid_blocks(n: u128) -> Vec<(BlockId, Option<&'static str>, Vec<ExchangeText>)> {
         (1..=n)
             .map(|i| (id(i), None, vec![exchange(&format!("Q{i}"), "A")]))
             .collect()

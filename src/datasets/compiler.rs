@@ -8,13 +8,13 @@
 use std::io::{self, Write};
 
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use super::checks::{Checks, Example};
 use super::format::ChatLine;
 use super::models::ModelFacts;
 use super::report::DatasetReport;
 use super::tokens::TokenCounter;
+use crate::ids::BlockId;
 use crate::training_blocks::validation::ExchangeText;
 
 /// What was written for one block.
@@ -78,7 +78,7 @@ impl DatasetCompiler {
     /// nothing is recorded, but part of the line may have reached `out`: discard the output.
     pub fn add<W: Write>(
         &mut self,
-        block_id: Uuid,
+        block_id: BlockId,
         system_prompt: Option<&str>,
         exchanges: &[ExchangeText],
         out: &mut W,
@@ -141,6 +141,8 @@ impl DatasetCompiler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::TypedId;
+    use uuid::Uuid;
 
     const MODEL: &str = "gpt-4o-mini-2024-07-18";
 
@@ -158,7 +160,7 @@ mod tests {
         let entries = (0..n)
             .map(|i| {
                 let exchanges = [exchange(&format!("Question {i}?"), "An answer.")];
-                let id = Uuid::from_u128(i as u128);
+                let id = BlockId::from_uuid(Uuid::from_u128(i as u128));
                 compiler.add(id, Some("Be kind."), &exchanges, &mut out)
             })
             .collect::<io::Result<Vec<_>>>()
@@ -252,7 +254,7 @@ mod tests {
         }
         let mut compiler = DatasetCompiler::new(MODEL, 1);
         let exchanges = [exchange("Hi", "Hello")];
-        let result = compiler.add(Uuid::nil(), None, &exchanges, &mut Broken);
+        let result = compiler.add(BlockId::generate(), None, &exchanges, &mut Broken);
         assert!(result.is_err());
         let report = compiler.finish();
         assert_eq!((report.examples, report.file_bytes), (0, 0));

@@ -2,8 +2,8 @@
 //!
 //! Plain data (no GraphQL, HTTP or database types): the service and GraphQL layers wrap it.
 
+use crate::ids::BlockId;
 use serde::Serialize;
-use uuid::Uuid;
 
 /// Fewest examples a provider accepts (OpenAI: `invalid_n_examples` below this).
 pub const MIN_EXAMPLES: usize = 10;
@@ -29,7 +29,7 @@ pub struct DatasetIssue {
     /// What is wrong and what to change.
     pub message: String,
     /// The first blocks concerned, in dataset order (at most [`MAX_ISSUE_BLOCK_IDS`]).
-    pub block_ids: Vec<Uuid>,
+    pub block_ids: Vec<BlockId>,
     /// How many blocks it concerns in all (or, for `TOO_FEW_EXAMPLES`, how many there are).
     pub count: usize,
 }

@@ -1,5 +1,6 @@
 //! API tokens: only a SHA-256 hash of the secret is stored.
 
+use crate::ids::{TokenId, WorkspaceId};
 use sea_orm::entity::prelude::*;
 
 /// What a token may do; ordered from least to most powerful.
@@ -18,8 +19,8 @@ pub enum Role {
 #[sea_orm(table_name = "api_token")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub workspace_id: Uuid,
+    pub id: TokenId,
+    pub workspace_id: WorkspaceId,
     pub name: String,
     pub role: Role,
     #[sea_orm(unique)]

@@ -1,5 +1,6 @@
 //! The credit ledger: every change of a workspace's balance, with its reason.
 
+use crate::ids::{JobId, WorkspaceId};
 use sea_orm::entity::prelude::*;
 
 /// Why a balance changed.
@@ -21,8 +22,8 @@ pub enum LedgerReason {
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub workspace_id: Uuid,
-    pub job_id: Option<Uuid>,
+    pub workspace_id: WorkspaceId,
+    pub job_id: Option<JobId>,
     /// Credits added (positive) or taken (negative).
     pub amount: i64,
     pub reason: LedgerReason,

@@ -1,5 +1,6 @@
 //! Custom models: a named fine-tuning target and, once trained, the provider's model name.
 
+use crate::ids::{ModelId, WorkspaceId};
 use sea_orm::entity::prelude::*;
 
 /// Lifecycle of a custom model.
@@ -20,8 +21,8 @@ pub enum ModelStatus {
 #[sea_orm(table_name = "custom_model")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub workspace_id: Uuid,
+    pub id: ModelId,
+    pub workspace_id: WorkspaceId,
     pub name: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub description: Option<String>,

@@ -1,12 +1,13 @@
 //! Exchanges: the ordered prompt/response pairs of a training block.
 
+use crate::ids::BlockId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "exchange")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub block_id: Uuid,
+    pub block_id: BlockId,
     #[sea_orm(primary_key, auto_increment = false)]
     pub position: i32,
     #[sea_orm(column_type = "Text")]

@@ -1,13 +1,14 @@
 //! Provider credentials of a workspace: the API key is stored encrypted, never in clear.
 
+use crate::ids::{CredentialId, WorkspaceId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "provider_credential")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub workspace_id: Uuid,
+    pub id: CredentialId,
+    pub workspace_id: WorkspaceId,
     pub provider: String,
     /// Base64 of nonce + AES-256-GCM ciphertext of the API key.
     #[sea_orm(column_type = "Text")]

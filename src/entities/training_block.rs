@@ -1,5 +1,6 @@
 //! Training blocks: one example conversation; its exchanges live in `exchange`.
 
+use crate::ids::{BlockId, JobId, WorkspaceId};
 use sea_orm::entity::prelude::*;
 
 /// Where a block stands with respect to training.
@@ -18,8 +19,8 @@ pub enum TrainingStatus {
 #[sea_orm(table_name = "training_block")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub workspace_id: Uuid,
+    pub id: BlockId,
+    pub workspace_id: WorkspaceId,
     pub status: TrainingStatus,
     pub tag: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
@@ -27,7 +28,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub notes: Option<String>,
     /// The job that last trained this block (set when it became TRAINED through a job).
-    pub trained_by_job_id: Option<Uuid>,
+    pub trained_by_job_id: Option<JobId>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

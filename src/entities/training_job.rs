@@ -1,5 +1,6 @@
 //! Training jobs: one submission of blocks to a provider, with what it was and what it became.
 
+use crate::ids::{JobId, ModelId, WorkspaceId};
 use sea_orm::entity::prelude::*;
 use sea_orm::FromJsonQueryResult;
 use serde::{Deserialize, Serialize};
@@ -56,9 +57,9 @@ pub struct JobHyperparameters {
 #[sea_orm(table_name = "training_job")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub workspace_id: Uuid,
-    pub model_id: Uuid,
+    pub id: JobId,
+    pub workspace_id: WorkspaceId,
+    pub model_id: ModelId,
     pub status: JobStatus,
     pub provider: String,
     /// The model training started from: the base model, or the custom model's previous
@@ -100,7 +101,7 @@ impl ActiveModelBehavior for ActiveModel {}
 impl Entity {
     /// The workspace's model's jobs that are still active (at most one: a model trains one
     /// job at a time).
-    pub fn active_of_model(workspace_id: Uuid, model_id: Uuid) -> Select<Entity> {
+    pub fn active_of_model(workspace_id: WorkspaceId, model_id: ModelId) -> Select<Entity> {
         Self::find()
             .filter(Column::WorkspaceId.eq(workspace_id))
             .filter(Column::ModelId.eq(model_id))

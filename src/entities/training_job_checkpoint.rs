@@ -1,5 +1,6 @@
 //! Checkpoints of a training job: intermediate fine-tuned models with their metrics.
 
+use crate::ids::JobId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub job_id: Uuid,
+    pub job_id: JobId,
     /// The provider's checkpoint id; stored once per job.
     pub provider_checkpoint_id: String,
     pub fine_tuned_model_checkpoint: String,

@@ -1,5 +1,6 @@
 //! Events of a training job as the provider reported them, metrics events with their numbers.
 
+use crate::ids::JobId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub job_id: Uuid,
+    pub job_id: JobId,
     /// The provider's event id; stored once per job.
     pub provider_event_id: String,
     /// When the provider says the event happened.

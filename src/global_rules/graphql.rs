@@ -12,7 +12,7 @@ use crate::context::ContextExt;
 use crate::entities::global_rule;
 use crate::graphql::answer_budget::{self, LargeText};
 use crate::graphql::SYSTEM_PROMPT_COST;
-use crate::ids;
+use crate::ids::{RuleId, TypedId};
 
 /// One line of instruction; all rules in order form the system prompt.
 pub struct GlobalRule(Arc<global_rule::Model>);
@@ -118,7 +118,7 @@ impl GlobalRuleMutation {
         text: String,
     ) -> async_graphql::Result<GlobalRule> {
         let principal = ctx.principal(Role::Editor)?;
-        let id = ids::parse("id", &id)?;
+        let id = RuleId::parse("id", &id)?;
         let rule = super::update(ctx.app()?, principal.workspace_id, id, &text).await?;
         Ok(GlobalRule(Arc::new(rule)))
     }
@@ -130,7 +130,7 @@ impl GlobalRuleMutation {
         #[graphql(desc = "The rule's id.")] id: ID,
     ) -> async_graphql::Result<ID> {
         let principal = ctx.principal(Role::Editor)?;
-        let id = ids::parse("id", &id)?;
+        let id = RuleId::parse("id", &id)?;
         super::delete(ctx.app()?, principal.workspace_id, id).await?;
         Ok(ID(id.to_string()))
     }
@@ -147,7 +147,7 @@ impl GlobalRuleMutation {
         let order = ids
             .iter()
             .enumerate()
-            .map(|(i, id)| crate::ids::parse(&format!("ids[{i}]"), id))
+            .map(|(i, id)| RuleId::parse(&format!("ids[{i}]"), id))
             .collect::<Result<Vec<_>, _>>()?;
         let rules = super::reorder(ctx.app()?, principal.workspace_id, &order).await?;
         Ok(rules

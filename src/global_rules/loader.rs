@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
-use uuid::Uuid;
 
 use crate::entities::global_rule;
+use crate::ids::WorkspaceId;
 
 /// A workspace's rules in system-prompt order, shared.
 pub type SharedRules = Arc<[Arc<global_rule::Model>]>;
@@ -25,11 +25,14 @@ impl RuleLoader {
     }
 }
 
-impl Loader<Uuid> for RuleLoader {
+impl Loader<WorkspaceId> for RuleLoader {
     type Value = SharedRules;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[WorkspaceId],
+    ) -> Result<HashMap<WorkspaceId, Self::Value>, Self::Error> {
         let mut rules = HashMap::with_capacity(keys.len());
         for &workspace_id in keys {
             let rows = super::list(&self.db, workspace_id).await?;

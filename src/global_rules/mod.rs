@@ -10,13 +10,13 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, ModelTrait, PaginatorTrait, QueryOrder,
     QuerySelect, Set,
 };
-use uuid::Uuid;
 
 use crate::app_context::AppContext;
 use crate::entities::global_rule;
 use crate::error::{Error, Result};
+use crate::ids::{RuleId, TypedId, WorkspaceId};
 use crate::tenancy::{get_in, WorkspaceScoped};
-use crate::{db, ids, validate, workspaces};
+use crate::{db, validate, workspaces};
 
 /// Longest rule, in characters.
 pub const MAX_RULE_CHARS: usize = 2_000;
@@ -40,7 +40,7 @@ pub fn validate_text(field: &str, text: &str) -> Result<String> {
 /// The workspace's rules in order.
 pub async fn list(
     db: &impl ConnectionTrait,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
 ) -> Result<Vec<global_rule::Model>> {
     Ok(global_rule::Entity::in_workspace(workspace_id)
         .order_by_asc(global_rule::Column::Position)
@@ -68,7 +68,7 @@ pub fn system_prompt<'a>(
 /// Appends a rule at the end of the list.
 pub async fn create(
     app: &AppContext,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     text: &str,
 ) -> Result<global_rule::Model> {
     let text = validate_text("text", text)?;
@@ -93,7 +93,7 @@ pub async fn create(
         .flatten();
     let now = Utc::now();
     let rule = global_rule::ActiveModel {
-        id: Set(ids::new_id()),
+        id: Set(RuleId::generate()),
         workspace_id: Set(workspace_id),
         text: Set(text),
         position: Set(last.map_or(0, |p| p + 1)),
@@ -109,8 +109,8 @@ pub async fn create(
 /// The rule with this id in the workspace.
 pub async fn get(
     db: &impl ConnectionTrait,
-    workspace_id: Uuid,
-    id: Uuid,
+    workspace_id: WorkspaceId,
+    id: RuleId,
 ) -> Result<global_rule::Model> {
     get_in::<global_rule::Entity>(db, workspace_id, id).await
 }
@@ -118,8 +118,8 @@ pub async fn get(
 /// Replaces a rule's text.
 pub async fn update(
     app: &AppContext,
-    workspace_id: Uuid,
-    id: Uuid,
+    workspace_id: WorkspaceId,
+    id: RuleId,
     text: &str,
 ) -> Result<global_rule::Model> {
     let text = validate_text("text", text)?;
@@ -133,7 +133,7 @@ pub async fn update(
 }
 
 /// Deletes a rule (under the workspace lock, so a concurrent reorder sees it or not at all).
-pub async fn delete(app: &AppContext, workspace_id: Uuid, id: Uuid) -> Result<()> {
+pub async fn delete(app: &AppContext, workspace_id: WorkspaceId, id: RuleId) -> Result<()> {
     let txn = db::begin_write(&app.db).await?;
     workspaces::lock(&txn, workspace_id).await?;
     get(&txn, workspace_id, id).await?.delete(&txn).await?;
@@ -143,8 +143,8 @@ pub async fn delete(app: &AppContext, workspace_id: Uuid, id: Uuid) -> Result<()
 /// Puts the rules in the given order; `order` must hold each of the workspace's rules once.
 pub async fn reorder(
     app: &AppContext,
-    workspace_id: Uuid,
-    order: &[Uuid],
+    workspace_id: WorkspaceId,
+    order: &[RuleId],
 ) -> Result<Vec<global_rule::Model>> {
     let txn = db::begin_write(&app.db).await?;
     workspaces::lock(&txn, workspace_id).await?;
@@ -165,8 +165,8 @@ pub async fn reorder(
     Ok(reordered)
 }
 
-fn check_is_permutation(rules: &[global_rule::Model], order: &[Uuid]) -> Result<()> {
-    let existing: HashSet<Uuid> = rules.iter().map(|r| r.id).collect();
+fn check_is_permutation(rules: &[global_rule::Model], order: &[RuleId]) -> Result<()> {
+    let existing: HashSet<RuleId> = rules.iter().map(|r| r.id).collect();
     let mut seen = HashSet::new();
     for id in order {
         if !existing.contains(id) {

@@ -9,7 +9,7 @@ use super::types::{
 };
 use crate::auth::Role;
 use crate::context::ContextExt;
-use crate::ids;
+use crate::ids::{BlockId, TypedId};
 use crate::pagination::{PageArgs, PageRequest};
 
 /// Queries on training blocks.
@@ -56,7 +56,7 @@ impl TrainingBlockQuery {
         #[graphql(desc = "The block's id.")] id: ID,
     ) -> async_graphql::Result<TrainingBlock> {
         let principal = ctx.principal(Role::Editor)?;
-        let id = ids::parse("id", &id)?;
+        let id = BlockId::parse("id", &id)?;
         Ok(TrainingBlock::from(
             super::get(ctx.db()?, principal.workspace_id, id).await?,
         ))
@@ -100,7 +100,7 @@ impl TrainingBlockMutation {
         #[graphql(desc = "What to change.")] input: UpdateTrainingBlockInput,
     ) -> async_graphql::Result<TrainingBlock> {
         let principal = ctx.principal(Role::Editor)?;
-        let id = ids::parse("id", &id)?;
+        let id = BlockId::parse("id", &id)?;
         Ok(TrainingBlock::from(
             super::update(ctx.db()?, principal.workspace_id, id, input.into()).await?,
         ))
@@ -113,7 +113,7 @@ impl TrainingBlockMutation {
         #[graphql(desc = "The blocks' ids.")] ids: Vec<ID>,
     ) -> async_graphql::Result<u64> {
         let principal = ctx.principal(Role::Editor)?;
-        let ids = crate::ids::parse_unique("ids", &ids)?;
+        let ids = BlockId::parse_unique("ids", &ids)?;
         Ok(super::delete_many(ctx.db()?, principal.workspace_id, &ids).await?)
     }
 
@@ -130,7 +130,7 @@ impl TrainingBlockMutation {
         let ids = ids
             .iter()
             .enumerate()
-            .map(|(i, id)| crate::ids::parse(&format!("ids[{i}]"), id))
+            .map(|(i, id)| BlockId::parse(&format!("ids[{i}]"), id))
             .collect::<crate::error::Result<Vec<_>>>()?;
         Ok(super::set_status_many(ctx.db()?, principal.workspace_id, &ids, status.into()).await?)
     }
@@ -144,7 +144,7 @@ impl TrainingBlockMutation {
         tag: Option<String>,
     ) -> async_graphql::Result<u64> {
         let principal = ctx.principal(Role::Editor)?;
-        let ids = crate::ids::parse_unique("ids", &ids)?;
+        let ids = BlockId::parse_unique("ids", &ids)?;
         Ok(super::set_tag_many(ctx.db()?, principal.workspace_id, &ids, tag.as_deref()).await?)
     }
 }

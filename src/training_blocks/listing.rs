@@ -5,13 +5,13 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     Select,
 };
-use uuid::Uuid;
 
 use super::validation::ExchangeText;
 use super::validation::MAX_TAG_CHARS;
 use crate::entities::exchange;
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::error::Result;
+use crate::ids::{BlockId, TypedId, WorkspaceId};
 use crate::pagination::{self, Page, PageRequest};
 use crate::tenancy::WorkspaceScoped;
 use crate::validate;
@@ -42,7 +42,7 @@ impl BlockFilter {
     }
 
     /// The query selecting the workspace's blocks that match.
-    pub fn apply(&self, workspace_id: Uuid) -> Select<training_block::Entity> {
+    pub fn apply(&self, workspace_id: WorkspaceId) -> Select<training_block::Entity> {
         let mut select = training_block::Entity::in_workspace(workspace_id);
         if let Some(status) = self.status {
             select = select.filter(training_block::Column::Status.eq(status));
@@ -87,7 +87,7 @@ fn matching_blocks(search: &str) -> sea_orm::sea_query::SelectStatement {
 /// One page of the workspace's blocks matching `filter`, oldest first.
 pub async fn page(
     db: &impl ConnectionTrait,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     filter: &BlockFilter,
     request: &PageRequest,
 ) -> Result<Page<training_block::Model>> {
@@ -98,7 +98,7 @@ pub async fn page(
 /// How many of the workspace's blocks match `filter`.
 pub async fn count(
     db: &impl ConnectionTrait,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     filter: &BlockFilter,
 ) -> Result<u64> {
     Ok(filter.apply(workspace_id).count(db).await?)
@@ -107,7 +107,7 @@ pub async fn count(
 /// Each tag in use with its number of blocks, alphabetically.
 pub async fn tag_counts(
     db: &impl ConnectionTrait,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
 ) -> Result<Vec<(String, i64)>> {
     Ok(training_block::Entity::in_workspace(workspace_id)
         .select_only()
@@ -172,8 +172,8 @@ impl BlockPages {
         let Some(last) = page.items.last() else {
             return Ok(None);
         };
-        self.request.after = Some(last.id);
-        let ids: Vec<Uuid> = page.items.iter().map(|b| b.id).collect();
+        self.request.after = Some(last.id.uuid());
+        let ids: Vec<BlockId> = page.items.iter().map(|b| b.id).collect();
         let mut exchanges = super::exchanges_of(db, &ids).await?;
         let blocks = page.items.into_iter().map(|block| {
             let rows = exchanges.remove(&block.id).unwrap_or_default();

@@ -8,10 +8,10 @@ use std::collections::HashMap;
 use async_graphql::dataloader::Loader;
 use futures_util::TryStreamExt;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
-use uuid::Uuid;
 
 use crate::entities::exchange;
 use crate::graphql::answer_budget::AnswerBudget;
+use crate::ids::BlockId;
 
 /// Loads the exchanges of many blocks at once. Keys are block ids the caller has already read
 /// through a workspace-scoped query, so the loader itself need not scope again.
@@ -27,11 +27,11 @@ impl ExchangeLoader {
     }
 }
 
-impl Loader<Uuid> for ExchangeLoader {
+impl Loader<BlockId> for ExchangeLoader {
     type Value = Vec<exchange::Model>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+    async fn load(&self, keys: &[BlockId]) -> Result<HashMap<BlockId, Self::Value>, Self::Error> {
         let mut rows = exchange::Entity::find()
             .filter(exchange::Column::BlockId.is_in(keys.iter().copied()))
             .order_by_asc(exchange::Column::BlockId)
@@ -39,7 +39,7 @@ impl Loader<Uuid> for ExchangeLoader {
             .stream(&self.db)
             .await
             .map_err(crate::error::Error::from)?;
-        let mut by_block: HashMap<Uuid, Vec<exchange::Model>> = HashMap::new();
+        let mut by_block: HashMap<BlockId, Vec<exchange::Model>> = HashMap::new();
         let mut bytes = 0usize;
         while let Some(row) = rows.try_next().await.map_err(crate::error::Error::from)? {
             bytes = bytes.saturating_add(row.prompt.len() + row.response.len());

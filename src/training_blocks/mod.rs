@@ -14,13 +14,13 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
-use uuid::Uuid;
 
+use crate::db;
 use crate::entities::exchange;
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::error::{Error, Result};
+use crate::ids::{BlockId, TypedId, WorkspaceId};
 use crate::tenancy::{get_in, WorkspaceScoped};
-use crate::{db, ids};
 use validation::{check_exchanges, normalize_note, normalize_tag, ExchangeText};
 
 /// Most ids one bulk mutation may name.
@@ -50,8 +50,8 @@ pub struct BlockPatch {
 /// The block with this id in the workspace.
 pub async fn get(
     db: &impl ConnectionTrait,
-    workspace_id: Uuid,
-    id: Uuid,
+    workspace_id: WorkspaceId,
+    id: BlockId,
 ) -> Result<training_block::Model> {
     get_in::<training_block::Entity>(db, workspace_id, id).await
 }
@@ -59,13 +59,13 @@ pub async fn get(
 /// Creates a block with its exchanges.
 pub async fn create(
     db: &DatabaseConnection,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     new: NewBlock,
 ) -> Result<training_block::Model> {
     check_exchanges(&new.exchanges, new.status)?;
     let now = Utc::now();
     let block = training_block::ActiveModel {
-        id: Set(ids::new_id()),
+        id: Set(BlockId::generate()),
         workspace_id: Set(workspace_id),
         status: Set(new.status),
         tag: Set(normalize_tag(new.tag.as_deref())?),
@@ -89,8 +89,8 @@ pub async fn create(
 /// checks its stored exchanges when no new ones are given.
 pub async fn update(
     db: &DatabaseConnection,
-    workspace_id: Uuid,
-    id: Uuid,
+    workspace_id: WorkspaceId,
+    id: BlockId,
     patch: BlockPatch,
 ) -> Result<training_block::Model> {
     let txn = db::begin_write(db).await?;
@@ -133,7 +133,7 @@ pub async fn update(
 
 async fn insert_exchanges(
     db: &impl ConnectionTrait,
-    block_id: Uuid,
+    block_id: BlockId,
     exchanges: &[ExchangeText],
 ) -> Result<()> {
     let rows = exchanges
@@ -159,15 +159,15 @@ fn to_text(exchange: exchange::Model) -> ExchangeText {
 /// The exchanges of the given blocks, in order, keyed by block id; one statement.
 pub async fn exchanges_of(
     db: &impl ConnectionTrait,
-    block_ids: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<exchange::Model>>> {
+    block_ids: &[BlockId],
+) -> Result<HashMap<BlockId, Vec<exchange::Model>>> {
     let rows = exchange::Entity::find()
         .filter(exchange::Column::BlockId.is_in(block_ids.iter().copied()))
         .order_by_asc(exchange::Column::BlockId)
         .order_by_asc(exchange::Column::Position)
         .all(db)
         .await?;
-    let mut by_block: HashMap<Uuid, Vec<exchange::Model>> = HashMap::new();
+    let mut by_block: HashMap<BlockId, Vec<exchange::Model>> = HashMap::new();
     for row in rows {
         by_block.entry(row.block_id).or_default().push(row);
     }
@@ -175,9 +175,13 @@ pub async fn exchanges_of(
 }
 
 /// Fails with `NOT_FOUND` unless every id is a block of the workspace.
-async fn require_all(db: &impl ConnectionTrait, workspace_id: Uuid, ids: &[Uuid]) -> Result<()> {
+async fn require_all(
+    db: &impl ConnectionTrait,
+    workspace_id: WorkspaceId,
+    ids: &[BlockId],
+) -> Result<()> {
     crate::validate::max_items("ids", ids, MAX_BULK_IDS)?;
-    let found: HashSet<Uuid> = training_block::Entity::in_workspace(workspace_id)
+    let found: HashSet<BlockId> = training_block::Entity::in_workspace(workspace_id)
         .select_only()
         .column(training_block::Column::Id)
         .filter(training_block::Column::Id.is_in(ids.iter().copied()))
@@ -190,7 +194,7 @@ async fn require_all(db: &impl ConnectionTrait, workspace_id: Uuid, ids: &[Uuid]
     let missing: Vec<String> = ids
         .iter()
         .filter(|id| !found.contains(id) && reported.insert(**id))
-        .map(Uuid::to_string)
+        .map(BlockId::to_string)
         .collect();
     if missing.is_empty() {
         return Ok(());
@@ -199,7 +203,11 @@ async fn require_all(db: &impl ConnectionTrait, workspace_id: Uuid, ids: &[Uuid]
 }
 
 /// Deletes blocks; all or none. Returns how many were deleted.
-pub async fn delete_many(db: &DatabaseConnection, workspace_id: Uuid, ids: &[Uuid]) -> Result<u64> {
+pub async fn delete_many(
+    db: &DatabaseConnection,
+    workspace_id: WorkspaceId,
+    ids: &[BlockId],
+) -> Result<u64> {
     let txn = db::begin_write(db).await?;
     require_all(&txn, workspace_id, ids).await?;
     let deleted = training_block::Entity::delete_many()
@@ -216,8 +224,8 @@ pub async fn delete_many(db: &DatabaseConnection, workspace_id: Uuid, ids: &[Uui
 /// error names the first block that has none by its position in `ids` (which may repeat).
 pub async fn set_status_many(
     db: &DatabaseConnection,
-    workspace_id: Uuid,
-    ids: &[Uuid],
+    workspace_id: WorkspaceId,
+    ids: &[BlockId],
     status: TrainingStatus,
 ) -> Result<u64> {
     let txn = db::begin_write(db).await?;
@@ -250,8 +258,8 @@ pub async fn set_status_many(
 /// Sets (or with `None`, clears) the tag of blocks; all or none.
 pub async fn set_tag_many(
     db: &DatabaseConnection,
-    workspace_id: Uuid,
-    ids: &[Uuid],
+    workspace_id: WorkspaceId,
+    ids: &[BlockId],
     tag: Option<&str>,
 ) -> Result<u64> {
     let tag = normalize_tag(tag)?;
@@ -271,8 +279,8 @@ pub async fn set_tag_many(
 
 async fn bulk_update(
     db: &impl ConnectionTrait,
-    workspace_id: Uuid,
-    ids: &[Uuid],
+    workspace_id: WorkspaceId,
+    ids: &[BlockId],
     column: training_block::Column,
     value: Expr,
 ) -> Result<u64> {

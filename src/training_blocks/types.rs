@@ -6,7 +6,6 @@ use async_graphql::connection::PageInfo;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use super::listing::{self, BlockFilter};
 use super::loader::ExchangeLoader;
@@ -16,6 +15,7 @@ use crate::context::ContextExt;
 use crate::entities::exchange;
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::graphql::answer_budget::LargeText;
+use crate::ids::WorkspaceId;
 use crate::pagination::{encode_cursor, Page};
 
 /// Where a training block stands with respect to training.
@@ -178,13 +178,17 @@ pub struct TrainingBlockFilter {
 /// A page of training blocks, oldest first (a Relay connection).
 pub struct TrainingBlockConnection {
     page: Page<training_block::Model>,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     filter: BlockFilter,
 }
 
 impl TrainingBlockConnection {
     /// The GraphQL page for a service page of the workspace's blocks matching `filter`.
-    pub fn new(page: Page<training_block::Model>, workspace_id: Uuid, filter: BlockFilter) -> Self {
+    pub fn new(
+        page: Page<training_block::Model>,
+        workspace_id: WorkspaceId,
+        filter: BlockFilter,
+    ) -> Self {
         Self {
             page,
             workspace_id,

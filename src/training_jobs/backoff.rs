@@ -2,10 +2,9 @@
 //! doubles with each failure in a row, up to about [`MAX_WAIT`]. Kept in memory only: a restart
 //! asks every job again, which is harmless.
 
+use crate::ids::JobId;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
-
-use uuid::Uuid;
 
 /// Longest time a failing job waits between two attempts.
 pub const MAX_WAIT: Duration = Duration::from_secs(600);
@@ -19,12 +18,12 @@ struct Penalty {
 /// Failing jobs and how many more rounds each waits.
 #[derive(Debug, Default)]
 pub struct Backoff {
-    jobs: HashMap<Uuid, Penalty>,
+    jobs: HashMap<JobId, Penalty>,
 }
 
 impl Backoff {
     /// Whether the job is asked this round; a waiting job's wait shrinks by one round.
-    pub fn due(&mut self, job_id: Uuid) -> bool {
+    pub fn due(&mut self, job_id: JobId) -> bool {
         match self.jobs.get_mut(&job_id) {
             Some(penalty) if penalty.skip > 0 => {
                 penalty.skip -= 1;
@@ -36,7 +35,7 @@ impl Backoff {
 
     /// Records a failed refresh: the job waits 1, 2, 4, ... rounds (rounds of `poll_interval`,
     /// at most [`MAX_WAIT`] in all).
-    pub fn failed(&mut self, job_id: Uuid, poll_interval: Duration) {
+    pub fn failed(&mut self, job_id: JobId, poll_interval: Duration) {
         let penalty = self.jobs.entry(job_id).or_insert(Penalty {
             failures: 0,
             skip: 0,
@@ -46,17 +45,17 @@ impl Backoff {
     }
 
     /// Records a successful refresh: the job is asked every round again.
-    pub fn succeeded(&mut self, job_id: Uuid) {
+    pub fn succeeded(&mut self, job_id: JobId) {
         self.jobs.remove(&job_id);
     }
 
     /// Forgets jobs that are no longer active.
-    pub fn retain(&mut self, active: &HashSet<Uuid>) {
+    pub fn retain(&mut self, active: &HashSet<JobId>) {
         self.jobs.retain(|id, _| active.contains(id));
     }
 
     /// Rounds the job still waits (0 when it is due).
-    pub fn waiting(&self, job_id: Uuid) -> u32 {
+    pub fn waiting(&self, job_id: JobId) -> u32 {
         self.jobs.get(&job_id).map_or(0, |p| p.skip)
     }
 }
@@ -73,10 +72,11 @@ fn rounds(failures: u32, poll_interval: Duration) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::TypedId;
 
     #[test]
     fn waits_double_up_to_the_cap_and_end_on_success() {
-        let job = Uuid::now_v7();
+        let job = JobId::generate();
         let mut backoff = Backoff::default();
         let interval = Duration::from_secs(30);
         let mut waits = Vec::new();
@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn a_waiting_job_is_due_after_its_rounds() {
-        let job = Uuid::now_v7();
+        let job = JobId::generate();
         let mut backoff = Backoff::default();
         backoff.failed(job, Duration::from_secs(30));
         backoff.failed(job, Duration::from_secs(30));

@@ -2,15 +2,19 @@
 //! gives its blocks back and refunds their credits (see [`super::tracking`]).
 
 use sea_orm::ActiveEnum;
-use uuid::Uuid;
 
 use super::tracking;
 use crate::app_context::AppContext;
 use crate::entities::training_job::{self, JobStatus};
 use crate::error::{Error, Result};
+use crate::ids::{JobId, WorkspaceId};
 
 /// Asks the provider to cancel the workspace's job `id` and records the job it returns.
-pub async fn cancel(app: &AppContext, workspace_id: Uuid, id: Uuid) -> Result<training_job::Model> {
+pub async fn cancel(
+    app: &AppContext,
+    workspace_id: WorkspaceId,
+    id: JobId,
+) -> Result<training_job::Model> {
     let job = super::get(&app.db, workspace_id, id).await?;
     if job.status.is_terminal() {
         return Err(Error::conflict(

@@ -4,7 +4,6 @@ use std::io::Write;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, Select};
-use uuid::Uuid;
 
 use crate::datasets::compiler::DatasetCompiler;
 use crate::datasets::report::DatasetReport;
@@ -13,6 +12,7 @@ use crate::entities::training_job::{self, JobStatus};
 use crate::entities::training_job_block;
 use crate::error::{Error, Result};
 use crate::global_rules;
+use crate::ids::{BlockId, WorkspaceId};
 use crate::training_blocks::listing::{BlockFilter, BlockPages};
 
 /// Blocks compiled per page: memory holds one page of blocks at a time.
@@ -22,7 +22,7 @@ pub const SAMPLE_LINES: usize = 3;
 
 /// The blocks a job would train: the workspace's NOT_TRAINED blocks (with the tag, if given)
 /// that no active job holds.
-pub fn selection(workspace_id: Uuid, tag: Option<&str>) -> Select<training_block::Entity> {
+pub fn selection(workspace_id: WorkspaceId, tag: Option<&str>) -> Select<training_block::Entity> {
     let held = Query::select()
         .column((
             training_job_block::Entity,
@@ -77,7 +77,7 @@ impl DatasetBuilder {
         &mut self,
         db: &impl ConnectionTrait,
         out: &mut W,
-    ) -> Result<Option<Vec<(Uuid, String)>>> {
+    ) -> Result<Option<Vec<(BlockId, String)>>> {
         let Some(page) = self.pages.next(db).await? else {
             return Ok(None);
         };

@@ -3,12 +3,12 @@
 use async_graphql::connection::PageInfo;
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use super::events;
 use crate::context::ContextExt;
 use crate::entities::{training_job_checkpoint as checkpoint, training_job_event as event};
 use crate::graphql::answer_budget::LargeText;
+use crate::ids::JobId;
 use crate::pagination::{encode_cursor, Page};
 
 /// What a job event is.
@@ -100,12 +100,12 @@ pub struct TrainingJobEventEdge {
 /// A page of a job's events, oldest first (a Relay connection).
 pub struct TrainingJobEventConnection {
     page: Page<event::Model>,
-    job_id: Uuid,
+    job_id: JobId,
 }
 
 impl TrainingJobEventConnection {
     /// The GraphQL page for a service page of the job's events.
-    pub fn new(page: Page<event::Model>, job_id: Uuid) -> Self {
+    pub fn new(page: Page<event::Model>, job_id: JobId) -> Self {
         Self { page, job_id }
     }
 }

@@ -8,11 +8,11 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
-use uuid::Uuid;
 
 use crate::entities::{training_job_checkpoint as checkpoint, training_job_event as event};
 use crate::error::{Error, Result};
 use crate::ids;
+use crate::ids::JobId;
 use crate::pagination::{self, Page, PageRequest};
 use crate::provider::{
     FineTuningProvider, ProviderCheckpoint, ProviderEvent, ProviderJobStatus, ProviderMetrics,
@@ -43,7 +43,7 @@ fn provider_error(err: crate::provider::ProviderError) -> Error {
 pub async fn fetch_new(
     db: &impl ConnectionTrait,
     provider: &dyn FineTuningProvider,
-    job_id: Uuid,
+    job_id: JobId,
     provider_job_id: &str,
     status: &ProviderJobStatus,
 ) -> Result<Fetched> {
@@ -80,7 +80,7 @@ pub async fn fetch_new(
 
 async fn known_event_ids(
     db: &impl ConnectionTrait,
-    job_id: Uuid,
+    job_id: JobId,
     ids: Vec<String>,
 ) -> Result<HashSet<String>> {
     if ids.is_empty() {
@@ -100,7 +100,7 @@ async fn known_event_ids(
 async fn new_checkpoints(
     db: &impl ConnectionTrait,
     provider: &dyn FineTuningProvider,
-    job_id: Uuid,
+    job_id: JobId,
     provider_job_id: &str,
 ) -> Result<Vec<ProviderCheckpoint>> {
     let mut all = provider
@@ -129,7 +129,7 @@ fn int(value: Option<u64>) -> Option<i64> {
     value.and_then(|v| i64::try_from(v).ok())
 }
 
-fn event_row(job_id: Uuid, e: &ProviderEvent) -> event::ActiveModel {
+fn event_row(job_id: JobId, e: &ProviderEvent) -> event::ActiveModel {
     let metrics = e.metrics.clone().filter(|_| e.kind == METRICS);
     let kind = if metrics.is_some() { METRICS } else { MESSAGE };
     let m = metrics.unwrap_or_default();
@@ -150,7 +150,7 @@ fn event_row(job_id: Uuid, e: &ProviderEvent) -> event::ActiveModel {
     }
 }
 
-fn checkpoint_row(job_id: Uuid, c: &ProviderCheckpoint) -> checkpoint::ActiveModel {
+fn checkpoint_row(job_id: JobId, c: &ProviderCheckpoint) -> checkpoint::ActiveModel {
     let ProviderMetrics {
         train_loss,
         train_mean_token_accuracy,
@@ -174,7 +174,7 @@ fn checkpoint_row(job_id: Uuid, c: &ProviderCheckpoint) -> checkpoint::ActiveMod
 
 /// Stores fetched events and checkpoints in their order; any already stored (a concurrent
 /// refresh) are skipped by the unique indexes.
-pub async fn store(db: &impl ConnectionTrait, job_id: Uuid, fetched: &Fetched) -> Result<()> {
+pub async fn store(db: &impl ConnectionTrait, job_id: JobId, fetched: &Fetched) -> Result<()> {
     // Ids are taken in list order, so the UUIDv7 order is the provider's order.
     let events: Vec<_> = fetched
         .events
@@ -207,7 +207,7 @@ pub async fn store(db: &impl ConnectionTrait, job_id: Uuid, fetched: &Fetched) -
 /// One page of the job's events, oldest first.
 pub async fn page(
     db: &impl ConnectionTrait,
-    job_id: Uuid,
+    job_id: JobId,
     request: &PageRequest,
 ) -> Result<Page<event::Model>> {
     let select = event::Entity::find().filter(event::Column::JobId.eq(job_id));
@@ -215,7 +215,7 @@ pub async fn page(
 }
 
 /// How many events the job has stored.
-pub async fn count(db: &impl ConnectionTrait, job_id: Uuid) -> Result<u64> {
+pub async fn count(db: &impl ConnectionTrait, job_id: JobId) -> Result<u64> {
     Ok(event::Entity::find()
         .filter(event::Column::JobId.eq(job_id))
         .count(db)
@@ -223,7 +223,7 @@ pub async fn count(db: &impl ConnectionTrait, job_id: Uuid) -> Result<u64> {
 }
 
 /// The job's metrics events that name their step, by step: the loss curve.
-pub async fn metrics(db: &impl ConnectionTrait, job_id: Uuid) -> Result<Vec<event::Model>> {
+pub async fn metrics(db: &impl ConnectionTrait, job_id: JobId) -> Result<Vec<event::Model>> {
     Ok(event::Entity::find()
         .filter(event::Column::JobId.eq(job_id))
         .filter(event::Column::Kind.eq(METRICS))
@@ -237,7 +237,7 @@ pub async fn metrics(db: &impl ConnectionTrait, job_id: Uuid) -> Result<Vec<even
 /// The job's checkpoints, by step.
 pub async fn checkpoints(
     db: &impl ConnectionTrait,
-    job_id: Uuid,
+    job_id: JobId,
 ) -> Result<Vec<checkpoint::Model>> {
     Ok(checkpoint::Entity::find()
         .filter(checkpoint::Column::JobId.eq(job_id))

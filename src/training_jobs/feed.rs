@@ -20,6 +20,7 @@ use crate::changes::{Change, ChangeBus, JobChanged, CAPACITY};
 use crate::entities::training_job;
 use crate::entities::training_job_event as event;
 use crate::error::Result;
+use crate::ids::JobId;
 
 /// A job as the feed just read it, with the events stored after `events_after`.
 #[derive(Debug)]
@@ -134,7 +135,7 @@ struct Reader {
     db: DatabaseConnection,
     shared: Weak<Shared>,
     /// The last event read of each active job.
-    last_event: HashMap<Uuid, Uuid>,
+    last_event: HashMap<JobId, Uuid>,
 }
 
 impl Reader {
@@ -164,7 +165,7 @@ impl Reader {
     }
 
     /// The job and its events since the previous read; `None` when the job is gone.
-    async fn read(&mut self, shared: &Shared, job_id: Uuid) -> Result<Option<JobRead>> {
+    async fn read(&mut self, shared: &Shared, job_id: JobId) -> Result<Option<JobRead>> {
         let number = shared.reads.fetch_add(1, Ordering::SeqCst) + 1;
         let Some(job) = training_job::Entity::find_by_id(job_id)
             .one(&self.db)

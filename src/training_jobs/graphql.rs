@@ -6,7 +6,7 @@ use super::preview_types::TrainingPreview;
 use super::types::{TrainingJob, TrainingJobInput};
 use crate::auth::Role;
 use crate::context::ContextExt;
-use crate::ids;
+use crate::ids::{JobId, ModelId, TypedId};
 
 /// Queries on training jobs.
 #[derive(Default)]
@@ -24,7 +24,7 @@ impl TrainingJobQuery {
         >,
     ) -> async_graphql::Result<TrainingPreview> {
         let principal = ctx.principal(Role::Editor)?;
-        let model_id = ids::parse("modelId", &model_id)?;
+        let model_id = ModelId::parse("modelId", &model_id)?;
         let request = input.unwrap_or_default().into();
         let preview = super::preview::preview(
             ctx.db()?,
@@ -44,20 +44,23 @@ impl TrainingJobQuery {
         #[graphql(desc = "The job's id.")] id: ID,
     ) -> async_graphql::Result<TrainingJob> {
         let principal = ctx.principal(Role::Editor)?;
-        let id = ids::parse("id", &id)?;
+        let id = JobId::parse("id", &id)?;
         Ok(TrainingJob(
             super::get(ctx.db()?, principal.workspace_id, id).await?,
         ))
     }
 
     /// The training jobs of a model, newest first.
+    #[graphql(
+        deprecation = "Use `customModel(id) { trainingJobs }`, a Relay connection: this list has no bound."
+    )]
     async fn training_jobs(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The custom model.")] model_id: ID,
     ) -> async_graphql::Result<Vec<TrainingJob>> {
         let principal = ctx.principal(Role::Editor)?;
-        let model_id = ids::parse("modelId", &model_id)?;
+        let model_id = ModelId::parse("modelId", &model_id)?;
         let db = ctx.db()?;
         crate::custom_models::get(db, principal.workspace_id, model_id).await?;
         let jobs = super::for_model(db, principal.workspace_id, model_id).await?;
@@ -83,7 +86,7 @@ impl TrainingJobMutation {
         #[graphql(desc = "Which blocks and how to train.")] input: Option<TrainingJobInput>,
     ) -> async_graphql::Result<TrainingJob> {
         let principal = ctx.principal(Role::Editor)?;
-        let model_id = ids::parse("modelId", &model_id)?;
+        let model_id = ModelId::parse("modelId", &model_id)?;
         let job = super::submit::run(
             ctx.app()?,
             principal.workspace_id,
@@ -101,7 +104,7 @@ impl TrainingJobMutation {
         #[graphql(desc = "The job's id.")] id: ID,
     ) -> async_graphql::Result<TrainingJob> {
         let principal = ctx.principal(Role::Editor)?;
-        let id = ids::parse("id", &id)?;
+        let id = JobId::parse("id", &id)?;
         let job = super::tracking::refresh(ctx.app()?, principal.workspace_id, id).await?;
         Ok(TrainingJob(job))
     }
@@ -115,7 +118,7 @@ impl TrainingJobMutation {
         #[graphql(desc = "The job's id.")] id: ID,
     ) -> async_graphql::Result<TrainingJob> {
         let principal = ctx.principal(Role::Editor)?;
-        let id = ids::parse("id", &id)?;
+        let id = JobId::parse("id", &id)?;
         let job = super::cancel::cancel(ctx.app()?, principal.workspace_id, id).await?;
         Ok(TrainingJob(job))
     }

@@ -7,12 +7,12 @@ use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use uuid::Uuid;
 
 use super::TrainingSettings;
 use crate::db;
 use crate::entities::training_job::{self, JobStatus};
 use crate::error::Result;
+use crate::ids::JobId;
 
 /// Claims (or renews) the leases of the submitted, active jobs this replica may follow and
 /// returns those jobs. On SQLite the write transaction alone serialises claims.
@@ -38,7 +38,7 @@ pub async fn claim(
     if !jobs.is_empty() {
         let lease =
             chrono::Duration::from_std(settings.lease_duration).unwrap_or(chrono::Duration::MAX);
-        let ids: Vec<Uuid> = jobs.iter().map(|job| job.id).collect();
+        let ids: Vec<JobId> = jobs.iter().map(|job| job.id).collect();
         training_job::Entity::update_many()
             .col_expr(training_job::Column::LeaseOwner, Expr::value(me))
             .col_expr(

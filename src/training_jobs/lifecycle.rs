@@ -17,7 +17,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
-use uuid::Uuid;
 
 use super::TrainingSettings;
 use crate::app_context::AppContext;
@@ -27,6 +26,7 @@ use crate::entities::training_block::{self, TrainingStatus};
 use crate::entities::training_job::{self, JobStatus};
 use crate::entities::training_job_block;
 use crate::error::{Error, Result};
+use crate::ids::JobId;
 use crate::provider::{ProviderError, ProviderJob, ProviderJobStatus};
 use crate::{credits, db, workspaces};
 
@@ -114,7 +114,7 @@ async fn give_blocks_back(
         )
         .col_expr(
             training_block::Column::TrainedByJobId,
-            Expr::value(Option::<Uuid>::None),
+            Expr::value(Option::<JobId>::None),
         )
         .col_expr(training_block::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(training_block::Column::TrainedByJobId.eq(job.id))
@@ -138,7 +138,7 @@ async fn give_blocks_back(
 /// were never changed and nothing was charged.
 pub async fn fail_submission(
     app: &AppContext,
-    job_id: Uuid,
+    job_id: JobId,
     err: &ProviderError,
 ) -> Result<training_job::Model> {
     let code = match err {
@@ -154,7 +154,7 @@ pub async fn fail_submission(
 /// Marks a job still SUBMITTING as FAILED with this reason.
 pub async fn fail_unsubmitted(
     app: &AppContext,
-    job_id: Uuid,
+    job_id: JobId,
     code: &str,
     message: &str,
 ) -> Result<training_job::Model> {
@@ -184,7 +184,7 @@ pub async fn fail_unsubmitted(
 /// all at once. Does nothing when the job is no longer SUBMITTING (another process did it).
 pub async fn complete_submission(
     app: &AppContext,
-    job_id: Uuid,
+    job_id: JobId,
     remote: &ProviderJob,
 ) -> Result<training_job::Model> {
     let settings = &app.training;

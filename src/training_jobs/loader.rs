@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_graphql::dataloader::Loader;
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder};
-use uuid::Uuid;
 
 use crate::entities::training_job;
+use crate::ids::{ModelId, WorkspaceId};
 use crate::tenancy::WorkspaceScoped;
 
 /// A model's jobs by (workspace id, model id).
-pub type ModelJobsKey = (Uuid, Uuid);
+pub type ModelJobsKey = (WorkspaceId, ModelId);
 
 /// Loads the jobs of models, newest first.
 pub struct ModelJobsLoader {
@@ -33,7 +33,7 @@ impl Loader<ModelJobsKey> for ModelJobsLoader {
         &self,
         keys: &[ModelJobsKey],
     ) -> Result<HashMap<ModelJobsKey, Self::Value>, Self::Error> {
-        let mut by_workspace: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+        let mut by_workspace: BTreeMap<WorkspaceId, Vec<ModelId>> = BTreeMap::new();
         for &(workspace_id, model_id) in keys {
             by_workspace.entry(workspace_id).or_default().push(model_id);
         }

@@ -9,7 +9,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use tempfile::NamedTempFile;
-use uuid::Uuid;
 
 use super::dataset::{self, DatasetBuilder};
 use super::preview::{rule_texts, training_model};
@@ -20,15 +19,16 @@ use crate::config::BillingMode;
 use crate::entities::training_job::{self, JobStatus};
 use crate::entities::{custom_model, training_job_block};
 use crate::error::{Error, Result};
+use crate::ids::{BlockId, JobId, ModelId, TypedId, WorkspaceId};
 use crate::tenancy::WorkspaceScoped;
-use crate::{custom_models, db, ids, workspaces};
+use crate::{custom_models, db, workspaces};
 
 /// Step 1: checks everything and records the job (SUBMITTING) with its blocks and compiled
 /// file, or changes nothing.
 pub async fn prepare(
     app: &AppContext,
-    workspace_id: Uuid,
-    model_id: Uuid,
+    workspace_id: WorkspaceId,
+    model_id: ModelId,
     request: &JobRequest,
 ) -> Result<(training_job::Model, NamedTempFile)> {
     let txn = db::begin_write(&app.db).await?;
@@ -98,7 +98,7 @@ async fn insert_job(
 ) -> Result<training_job::Model> {
     let now = Utc::now();
     let job = training_job::ActiveModel {
-        id: Set(ids::new_id()),
+        id: Set(JobId::generate()),
         workspace_id: Set(model.workspace_id),
         model_id: Set(model.id),
         status: Set(JobStatus::Submitting),
@@ -130,8 +130,8 @@ async fn insert_job(
 
 async fn record_blocks(
     txn: &DatabaseTransaction,
-    job_id: Uuid,
-    hashes: Vec<(Uuid, String)>,
+    job_id: JobId,
+    hashes: Vec<(BlockId, String)>,
 ) -> Result<()> {
     if hashes.is_empty() {
         return Ok(());
@@ -154,7 +154,7 @@ async fn record_blocks(
 async fn check_balance(
     txn: &DatabaseTransaction,
     settings: &TrainingSettings,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     charge: i64,
 ) -> Result<()> {
     if settings.billing_mode == BillingMode::Record {

@@ -1,7 +1,6 @@
 //! `trainingPreview`: what a training job would send, cost and meet, without sending anything.
 
 use sea_orm::ConnectionTrait;
-use uuid::Uuid;
 
 use super::dataset::{self, DatasetBuilder};
 use super::request::JobRequest;
@@ -12,6 +11,7 @@ use crate::datasets::report::DatasetReport;
 use crate::entities::custom_model;
 use crate::error::Result;
 use crate::global_rules;
+use crate::ids::{ModelId, WorkspaceId};
 
 /// The preview of a training job.
 pub struct Preview {
@@ -43,7 +43,10 @@ pub fn training_model(model: &custom_model::Model, from_base_model: bool) -> (St
 }
 
 /// The texts of the workspace's global rules, in order.
-pub async fn rule_texts(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<String>> {
+pub async fn rule_texts(
+    db: &impl ConnectionTrait,
+    workspace_id: WorkspaceId,
+) -> Result<Vec<String>> {
     let rules = global_rules::list(db, workspace_id).await?;
     Ok(rules.into_iter().map(|r| r.text).collect())
 }
@@ -52,8 +55,8 @@ pub async fn rule_texts(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result
 pub async fn preview(
     db: &impl ConnectionTrait,
     settings: &TrainingSettings,
-    workspace_id: Uuid,
-    model_id: Uuid,
+    workspace_id: WorkspaceId,
+    model_id: ModelId,
     request: JobRequest,
 ) -> Result<Preview> {
     let request = request.validated()?;

@@ -11,11 +11,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
-use uuid::Uuid;
 
 use super::TrainingSettings;
 use crate::entities::training_job::{self, JobStatus};
 use crate::error::Result;
+use crate::ids::JobId;
 
 /// Shortest time between two renewals, whatever the lease's length.
 const MIN_RENEWAL_PERIOD: Duration = Duration::from_millis(100);
@@ -56,7 +56,7 @@ pub fn lapsed(settings: &TrainingSettings, now: DateTime<Utc>) -> Condition {
 pub async fn take_over(
     db: &impl ConnectionTrait,
     settings: &TrainingSettings,
-    job_id: Uuid,
+    job_id: JobId,
 ) -> Result<bool> {
     let now = Utc::now();
     let taken = training_job::Entity::update_many()
@@ -80,7 +80,7 @@ pub async fn take_over(
 pub async fn renew(
     db: &impl ConnectionTrait,
     settings: &TrainingSettings,
-    job_id: Uuid,
+    job_id: JobId,
 ) -> Result<bool> {
     let renewed = training_job::Entity::update_many()
         .col_expr(
@@ -100,7 +100,7 @@ pub async fn renew(
 pub async fn renewing<T>(
     db: &impl ConnectionTrait,
     settings: &TrainingSettings,
-    job_id: Uuid,
+    job_id: JobId,
     work: impl Future<Output = T>,
 ) -> T {
     tokio::select! {
@@ -114,7 +114,7 @@ pub async fn renewing<T>(
 async fn renew_until_lost(
     db: &impl ConnectionTrait,
     settings: &TrainingSettings,
-    job_id: Uuid,
+    job_id: JobId,
 ) -> std::convert::Infallible {
     let period = (settings.submission_lease / 3).max(MIN_RENEWAL_PERIOD);
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);

@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, Set};
 use tempfile::NamedTempFile;
-use uuid::Uuid;
 
 use super::prepare::prepare;
 use super::request::JobRequest;
@@ -23,6 +22,7 @@ use crate::app_context::AppContext;
 use crate::custom_models;
 use crate::entities::training_job;
 use crate::error::Result;
+use crate::ids::{JobId, ModelId, WorkspaceId};
 use crate::provider::{CreateJobRequest, FineTuningProvider, ProviderError, ProviderJob};
 use crate::workspaces::credentials;
 
@@ -33,8 +33,8 @@ pub const JOB_ID_METADATA: &str = "tuner_job_id";
 /// the provider's message when the submission failed).
 pub async fn run(
     app: &AppContext,
-    workspace_id: Uuid,
-    model_id: Uuid,
+    workspace_id: WorkspaceId,
+    model_id: ModelId,
     request: JobRequest,
 ) -> Result<training_job::Model> {
     let request = request.validated()?;
@@ -84,7 +84,7 @@ async fn submit(
 /// The provider job created for `job_id`, if the provider has one.
 pub async fn find_by_metadata(
     provider: &dyn FineTuningProvider,
-    job_id: Uuid,
+    job_id: JobId,
 ) -> Result<Option<ProviderJob>, ProviderError> {
     let found = provider
         .find_jobs_by_metadata(JOB_ID_METADATA, &job_id.to_string())

@@ -11,7 +11,7 @@ use super::watch::{self, Scope, Update};
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::error::Error;
-use crate::ids;
+use crate::ids::{JobId, ModelId, TypedId};
 
 /// A training job as it just became, with what it reported since the previous update.
 #[derive(SimpleObject)]
@@ -67,8 +67,8 @@ impl TrainingJobSubscription {
                 )
                 .into())
             }
-            (Some(id), None) => Scope::Job(ids::parse("jobId", &id)?),
-            (None, Some(id)) => Scope::Model(ids::parse("modelId", &id)?),
+            (Some(id), None) => Scope::Job(JobId::parse("jobId", &id)?),
+            (None, Some(id)) => Scope::Model(ModelId::parse("modelId", &id)?),
             (None, None) => Scope::Workspace,
         };
         let feed = ctx.data::<JobFeed>()?;

@@ -5,13 +5,13 @@
 use std::collections::HashSet;
 
 use sea_orm::EntityTrait;
-use uuid::Uuid;
 
 use super::backoff::Backoff;
 use super::{events, lifecycle};
 use crate::app_context::AppContext;
 use crate::entities::training_job;
 use crate::error::{Error, Result};
+use crate::ids::{JobId, WorkspaceId};
 use crate::provider::{FineTuningProvider, ProviderJob};
 use crate::workspaces::credentials;
 use crate::{db, workspaces};
@@ -20,8 +20,8 @@ use crate::{db, workspaces};
 /// stores what changed, with the job's new events and checkpoints.
 pub async fn refresh(
     app: &AppContext,
-    workspace_id: Uuid,
-    job_id: Uuid,
+    workspace_id: WorkspaceId,
+    job_id: JobId,
 ) -> Result<training_job::Model> {
     let job = super::get(&app.db, workspace_id, job_id).await?;
     let Some(provider_job_id) = job

@@ -14,7 +14,7 @@ use crate::entities::training_block;
 use crate::entities::training_job::{self, JobStatus};
 use crate::graphql::answer_budget::LargeText;
 use crate::graphql::SYSTEM_PROMPT_COST;
-use crate::ids;
+use crate::ids::{BlockId, TypedId};
 use crate::pagination::{PageArgs, PageRequest};
 use crate::tenancy::WorkspaceScoped;
 use crate::training_blocks::types::TrainingBlock;
@@ -253,10 +253,10 @@ impl TrainingJob {
         #[graphql(desc = "Only blocks with an id after this one.")] after: Option<ID>,
     ) -> async_graphql::Result<Vec<TrainedBlock>> {
         let limit = u64::try_from(first.clamp(1, 500)).unwrap_or(100);
-        let after = after.map(|id| ids::parse("after", &id)).transpose()?;
+        let after = after.map(|id| BlockId::parse("after", &id)).transpose()?;
         let db = ctx.db()?;
         let sent = super::blocks_of(db, &self.0, after, limit).await?;
-        let ids: Vec<uuid::Uuid> = sent.iter().map(|b| b.block_id).collect();
+        let ids: Vec<BlockId> = sent.iter().map(|b| b.block_id).collect();
         let current = training_block::Entity::in_workspace(self.0.workspace_id)
             .filter(crate::entities::training_block::Column::Id.is_in(ids))
             .all(db)

@@ -15,15 +15,16 @@ use super::feed::{FeedItem, JobFeed, JobRead, Subscription};
 use crate::entities::training_job::{self, JobStatus};
 use crate::entities::training_job_event as event;
 use crate::error::Result;
+use crate::ids::{JobId, ModelId, WorkspaceId};
 use crate::tenancy::WorkspaceScoped;
 
 /// Which jobs to watch, all within one workspace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     /// One job; the watch ends once the job has ended.
-    Job(Uuid),
+    Job(JobId),
     /// The jobs of one custom model (its active jobs at first, then any that changes).
-    Model(Uuid),
+    Model(ModelId),
     /// Every job of the workspace (its active jobs at first, then any that changes).
     Workspace,
 }
@@ -47,12 +48,12 @@ struct Sent {
 /// The state of one watch.
 struct Watcher {
     db: DatabaseConnection,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     scope: Scope,
     feed: Receiver<FeedItem>,
     /// Feed reads numbered up to this one are older than the watcher's first read.
     fresh_after: u64,
-    sent: HashMap<Uuid, Sent>,
+    sent: HashMap<JobId, Sent>,
     pending: VecDeque<Update>,
     done: bool,
 }
@@ -62,7 +63,7 @@ struct Watcher {
 pub async fn watch(
     db: DatabaseConnection,
     feed: &JobFeed,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     scope: Scope,
 ) -> Result<impl Stream<Item = Result<Update>> + Send + 'static> {
     let Subscription {
@@ -97,8 +98,8 @@ pub async fn watch(
 
 async fn active_jobs(
     db: &DatabaseConnection,
-    workspace_id: Uuid,
-    model_id: Option<Uuid>,
+    workspace_id: WorkspaceId,
+    model_id: Option<ModelId>,
 ) -> Result<Vec<training_job::Model>> {
     let mut select = training_job::Entity::in_workspace(workspace_id)
         .filter(training_job::Column::Status.is_in(JobStatus::ACTIVE));
@@ -149,7 +150,7 @@ impl Watcher {
     }
 
     /// Whether a job of this workspace with these ids is in scope.
-    fn concerns_ids(&self, job_id: Uuid, model_id: Uuid) -> bool {
+    fn concerns_ids(&self, job_id: JobId, model_id: ModelId) -> bool {
         match self.scope {
             Scope::Job(id) => job_id == id,
             Scope::Model(id) => model_id == id,
@@ -174,7 +175,7 @@ impl Watcher {
     }
 
     async fn catch_up(&mut self) -> Result<()> {
-        let mut ids: Vec<Uuid> = self.sent.keys().copied().collect();
+        let mut ids: Vec<JobId> = self.sent.keys().copied().collect();
         let model = match self.scope {
             Scope::Job(id) => return self.reread(&[id]).await,
             Scope::Model(id) => Some(id),
@@ -188,7 +189,7 @@ impl Watcher {
         self.reread(&ids).await
     }
 
-    async fn reread(&mut self, ids: &[Uuid]) -> Result<()> {
+    async fn reread(&mut self, ids: &[JobId]) -> Result<()> {
         for &id in ids {
             let job = training_job::Entity::in_workspace(self.workspace_id)
                 .filter(training_job::Column::Id.eq(id))
@@ -237,7 +238,7 @@ impl Watcher {
 /// The job's events stored after `after` (all when `None`), oldest first.
 async fn events_after(
     db: &DatabaseConnection,
-    job_id: Uuid,
+    job_id: JobId,
     after: Option<Uuid>,
 ) -> Result<Vec<event::Model>> {
     let mut select = event::Entity::find().filter(event::Column::JobId.eq(job_id));

@@ -15,6 +15,7 @@ use super::import::{self, ImportOptions, ImportReport, Pass};
 use super::ImportError;
 use crate::config::{ExportArgs, ImportArgs};
 use crate::error::for_cli;
+use crate::ids::WorkspaceId;
 use crate::workspaces;
 
 /// Imports a JSONL file into a workspace.
@@ -131,7 +132,7 @@ pub async fn export(db: &DatabaseConnection, args: ExportArgs) -> anyhow::Result
 /// Writes the export to `out`; returns the number of blocks.
 async fn write(
     db: &DatabaseConnection,
-    workspace_id: uuid::Uuid,
+    workspace_id: WorkspaceId,
     filter: &crate::training_blocks::listing::BlockFilter,
     mut out: impl Write,
 ) -> anyhow::Result<u64> {

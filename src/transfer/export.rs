@@ -6,13 +6,13 @@ use bytes::Bytes;
 use futures_util::stream::{self, Stream};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::auth::{self, Role};
 use crate::datasets::format::ChatLine;
 use crate::entities::training_block::TrainingStatus;
 use crate::error::{Error, Result};
 use crate::global_rules;
+use crate::ids::WorkspaceId;
 use crate::training_blocks::listing::{BlockFilter, BlockPages, BlockWithExchanges};
 use crate::training_blocks::validation::MAX_TAG_CHARS;
 use crate::validate;
@@ -74,7 +74,7 @@ pub async fn export_for(
 /// The global rules are read once, before the first page.
 pub async fn export(
     db: DatabaseConnection,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     filter: &BlockFilter,
 ) -> Result<impl Stream<Item = Result<Bytes>> + Send + 'static> {
     let rules: Vec<String> = global_rules::list(&db, workspace_id)

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, EntityTrait, Set};
 use tokio::fs::File;
-use uuid::Uuid;
 
 use super::lines::{Line, LineReader};
 use super::parse::{parse_line, ParsedBlock};
@@ -14,8 +13,9 @@ use super::{ImportError, Problems};
 use crate::entities::exchange;
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::error::Error;
+use crate::ids::{BlockId, TypedId, WorkspaceId};
 use crate::training_blocks::validation::normalize_tag;
-use crate::{db, global_rules, ids};
+use crate::{db, global_rules};
 
 /// Most blocks one import may create.
 pub const MAX_IMPORT_BLOCKS: u64 = 100_000;
@@ -55,7 +55,7 @@ pub enum Pass {
 /// far in each pass. Nothing is imported unless every line is a valid block.
 pub async fn import(
     db: &DatabaseConnection,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     file: File,
     options: &ImportOptions,
     mut progress: impl FnMut(Pass, u64),
@@ -138,7 +138,7 @@ async fn check(
 
 /// Where the blocks go.
 struct Target {
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     tag: Option<String>,
     now: DateTime<Utc>,
 }
@@ -187,7 +187,7 @@ async fn insert_batch(
     let mut blocks = Vec::with_capacity(batch.len());
     let mut exchanges = Vec::with_capacity(batch.len() * 2);
     for parsed in batch {
-        let id = ids::new_id();
+        let id = BlockId::generate();
         blocks.push(training_block::ActiveModel {
             id: Set(id),
             workspace_id: Set(target.workspace_id),

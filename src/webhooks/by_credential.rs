@@ -14,6 +14,7 @@ use super::{
 };
 use crate::app_context::AppContext;
 use crate::entities::{provider_credential, training_job};
+use crate::ids::{CredentialId, TypedId};
 use crate::tenancy::WorkspaceScoped;
 
 /// A key no sender has: deliveries that cannot be verified are still put through one HMAC, so
@@ -54,6 +55,7 @@ async fn signer(
 ) -> Result<Option<provider_credential::Model>, Rejection> {
     let credential = match Uuid::try_parse(credential_id.trim()) {
         Ok(id) => {
+            let id = CredentialId::from_uuid(id);
             provider_credential::Entity::find_by_id(id)
                 .one(&app.db)
                 .await?

@@ -7,14 +7,14 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
 };
-use uuid::Uuid;
 
 use crate::app_context::AppContext;
 use crate::entities::provider_credential;
 use crate::error::{excerpt, Error, Result};
+use crate::ids::{CredentialId, TypedId, WorkspaceId};
 use crate::provider::{self, Credentials, FineTuningProvider};
 use crate::secrets::SecretBox;
-use crate::{ids, validate, webhook_signature};
+use crate::{validate, webhook_signature};
 
 /// Longest API key accepted, in characters.
 const MAX_KEY_CHARS: usize = 1_024;
@@ -95,7 +95,7 @@ fn check_webhook_secret(secret: &str) -> Result<String> {
 pub async fn set(
     db: &DatabaseConnection,
     secrets: &SecretBox,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     new: NewCredentials<'_>,
 ) -> Result<provider_credential::Model> {
     let provider = check_provider(new.provider)?;
@@ -130,7 +130,7 @@ pub async fn set(
         }
         None => {
             provider_credential::ActiveModel {
-                id: Set(ids::new_id()),
+                id: Set(CredentialId::generate()),
                 workspace_id: Set(workspace_id),
                 provider: Set(provider),
                 api_key_ciphertext: Set(ciphertext),
@@ -151,7 +151,7 @@ pub async fn set(
 /// The workspace's credentials for `provider`, if set.
 pub async fn find(
     db: &impl ConnectionTrait,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     provider: &str,
 ) -> Result<Option<provider_credential::Model>> {
     Ok(provider_credential::Entity::find()
@@ -164,7 +164,7 @@ pub async fn find(
 /// All of the workspace's credentials (without their keys' clear text).
 pub async fn list(
     db: &impl ConnectionTrait,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
 ) -> Result<Vec<provider_credential::Model>> {
     Ok(provider_credential::Entity::find()
         .filter(provider_credential::Column::WorkspaceId.eq(workspace_id))
@@ -175,14 +175,14 @@ pub async fn list(
 
 /// The path of the webhook URL of the provider credential `credential_id` (served by the
 /// webhook endpoint, `POST /webhooks/openai/{credentialId}`).
-pub fn webhook_path(credential_id: Uuid) -> String {
+pub fn webhook_path(credential_id: CredentialId) -> String {
     format!("/webhooks/openai/{credential_id}")
 }
 
 /// A client for `provider` with the workspace's credentials; a clear error when none are set.
 pub async fn connect(
     app: &AppContext,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     provider: &str,
 ) -> Result<Arc<dyn FineTuningProvider>> {
     let Some(row) = find(&app.db, workspace_id, provider).await? else {
@@ -221,7 +221,7 @@ pub struct CredentialsCheck {
 /// Checks the credentials against the provider (`GET /models`) and says why they fail.
 pub async fn check(
     app: &AppContext,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     provider: &str,
 ) -> Result<CredentialsCheck> {
     let client = connect(app, workspace_id, provider).await?;

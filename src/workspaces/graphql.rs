@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::entities::{api_token, workspace};
-use crate::ids;
+use crate::ids::{TokenId, TypedId};
 
 /// What an API token may do.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -157,7 +157,7 @@ impl WorkspaceMutation {
         #[graphql(desc = "The token's id.")] id: ID,
     ) -> async_graphql::Result<ID> {
         let principal = ctx.principal(Role::Admin)?;
-        let token_id = ids::parse("id", &id)?;
+        let token_id = TokenId::parse("id", &id)?;
         super::tokens::revoke(ctx.db()?, principal.workspace_id, token_id).await?;
         Ok(ID(token_id.to_string()))
     }

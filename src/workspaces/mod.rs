@@ -3,7 +3,6 @@
 pub mod credentials;
 pub mod credentials_graphql;
 pub mod graphql;
-pub mod provider_clients;
 pub mod tokens;
 
 use chrono::Utc;
@@ -12,12 +11,12 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
-use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::entities::workspace;
 use crate::error::{is_unique_violation, Error, Result};
-use crate::{ids, validate};
+use crate::ids::{TypedId, WorkspaceId};
+use crate::validate;
 
 /// Name of the workspace created on the first start against an empty database.
 pub const DEFAULT_WORKSPACE: &str = "default";
@@ -28,7 +27,7 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> Result<workspace::
     validate::max_chars("name", &name, 100)?;
     validate::no_control_chars("name", &name)?;
     let row = workspace::ActiveModel {
-        id: Set(ids::new_id()),
+        id: Set(WorkspaceId::generate()),
         name: Set(name.clone()),
         credits: Set(0),
         created_at: Set(Utc::now()),
@@ -47,7 +46,7 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> Result<workspace::
 /// (rule positions and caps, the last ADMIN token). Postgres locks the workspace row
 /// (`FOR NO KEY UPDATE`, so rows that merely reference it are not blocked); SQLite has no row
 /// locks, and its IMMEDIATE write transactions are already serialised.
-pub async fn lock(txn: &DatabaseTransaction, workspace_id: Uuid) -> Result<()> {
+pub async fn lock(txn: &DatabaseTransaction, workspace_id: WorkspaceId) -> Result<()> {
     workspace::Entity::find_by_id(workspace_id)
         .lock(LockType::NoKeyUpdate)
         .one(txn)
@@ -56,7 +55,7 @@ pub async fn lock(txn: &DatabaseTransaction, workspace_id: Uuid) -> Result<()> {
 }
 
 /// The workspace with this id.
-pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<workspace::Model> {
+pub async fn get(db: &impl ConnectionTrait, id: WorkspaceId) -> Result<workspace::Model> {
     workspace::Entity::find_by_id(id)
         .one(db)
         .await?

@@ -5,17 +5,17 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
     PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
-use uuid::Uuid;
 
 use crate::auth::{self, Role};
 use crate::entities::api_token;
 use crate::error::{Error, Result};
-use crate::{db, ids, validate};
+use crate::ids::{TokenId, TypedId, WorkspaceId};
+use crate::{db, validate};
 
 /// Creates a token and returns it with its secret, which is not stored and cannot be shown again.
 pub async fn create(
     db: &impl ConnectionTrait,
-    workspace_id: Uuid,
+    workspace_id: WorkspaceId,
     name: &str,
     role: Role,
 ) -> Result<(api_token::Model, String)> {
@@ -24,7 +24,7 @@ pub async fn create(
     validate::no_control_chars("name", &name)?;
     let secret = auth::generate_secret();
     let row = api_token::ActiveModel {
-        id: Set(ids::new_id()),
+        id: Set(TokenId::generate()),
         workspace_id: Set(workspace_id),
         name: Set(name),
         role: Set(role),
@@ -37,7 +37,10 @@ pub async fn create(
 }
 
 /// The workspace's tokens, oldest first.
-pub async fn list(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<api_token::Model>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: WorkspaceId,
+) -> Result<Vec<api_token::Model>> {
     Ok(api_token::Entity::find()
         .filter(api_token::Column::WorkspaceId.eq(workspace_id))
         .order_by_asc(api_token::Column::Id)
@@ -47,7 +50,7 @@ pub async fn list(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<a
 
 /// Revokes (deletes) a token. The workspace's last ADMIN token cannot be revoked: nobody could
 /// manage the workspace through the API any more.
-pub async fn revoke(db: &DatabaseConnection, workspace_id: Uuid, id: Uuid) -> Result<()> {
+pub async fn revoke(db: &DatabaseConnection, workspace_id: WorkspaceId, id: TokenId) -> Result<()> {
     let txn = db::begin_write(db).await?;
     // Two admins revoking each other at once must not both see the other as "not the last".
     super::lock(&txn, workspace_id).await?;

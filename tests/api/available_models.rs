@@ -71,8 +71,7 @@ async fn retired_models_are_not_listed() {
     let mut fixture = trained_fixture().await;
     let app = &mut fixture.app;
     app.training.retirements =
-        tuner::available_models::Retirements::parse("gpt-4o-mini-2024-07-18=2020-01-01")
-            .expect("table");
+        tuner::retirements::Retirements::parse("gpt-4o-mini-2024-07-18=2020-01-01").expect("table");
     app.rebuild_schema();
     let reply = app.admin_gql(AVAILABLE, json!({})).await;
     assert_eq!(reply.data()["availableModels"], json!([]));

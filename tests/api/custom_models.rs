@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::global_rules::concurrently;
 use crate::harness::TestApp;
+use tuner::ids::{ModelId, TypedId};
 
 const FIELDS: &str =
     "id name description provider baseModel status fineTunedModel createdAt updatedAt";
@@ -53,7 +54,7 @@ async fn model(app: &TestApp, id: &str) -> crate::harness::Reply {
 
 /// Marks a model as trained, as a successful training job would.
 async fn mark_trained(app: &TestApp, id: &str) {
-    let id = Uuid::parse_str(id).expect("uuid");
+    let id = ModelId::parse("id", id).expect("id");
     let found = custom_model::Entity::find_by_id(id)
         .one(&app.db)
         .await

@@ -7,6 +7,7 @@ use tuner::entities::global_rule;
 use uuid::Uuid;
 
 use crate::harness::TestApp;
+use tuner::ids::{RuleId, TypedId};
 
 const RULES: &str = "{ globalRules { id text position } }";
 const CREATE: &str =
@@ -386,7 +387,7 @@ async fn a_workspace_may_not_have_more_than_five_hundred_rules() {
     let app = TestApp::spawn().await;
     let now = chrono::Utc::now();
     let rows = (0..500).map(|position| global_rule::ActiveModel {
-        id: sea_orm::Set(Uuid::now_v7()),
+        id: sea_orm::Set(RuleId::generate()),
         workspace_id: sea_orm::Set(app.workspace_id),
         text: sea_orm::Set(format!("rule {position}")),
         position: sea_orm::Set(position),

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use tuner::app::{self, AppState, HttpOptions};
 use tuner::app_context::AppContext;
 use tuner::auth::{self, Role};
+use tuner::ids::WorkspaceId;
 use tuner::schema::{self, AppSchema};
 use tuner::secrets::SecretBox;
 use tuner::training_jobs::TrainingSettings;
@@ -23,7 +24,7 @@ pub struct TestApp {
     /// SQL statements run so far (reset with [`TestApp::reset_statements`]).
     statements: Arc<AtomicUsize>,
     /// The workspace every token from [`TestApp::token`] belongs to.
-    pub workspace_id: Uuid,
+    pub workspace_id: WorkspaceId,
     /// An ADMIN token of that workspace.
     pub admin: String,
     /// Training settings: enforced billing, fast provider retries.

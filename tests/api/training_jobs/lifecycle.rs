@@ -5,9 +5,9 @@ use serde_json::json;
 use tuner::training_jobs::prepare::prepare;
 use tuner::training_jobs::reconcile::reconcile_submissions;
 use tuner::training_jobs::request::JobRequest;
-use uuid::Uuid;
 
 use super::Fixture;
+use tuner::ids::{JobId, ModelId, TypedId};
 
 #[tokio::test]
 async fn a_followed_job_makes_the_model_ready_with_its_fine_tuned_model() {
@@ -99,10 +99,10 @@ async fn a_cancelled_job_gives_its_blocks_back_and_refunds_their_credits() {
     assert_eq!(ledger[0]["amount"], 10);
 }
 
-async fn prepared_job(fixture: &Fixture) -> (Uuid, Vec<String>) {
+async fn prepared_job(fixture: &Fixture) -> (JobId, Vec<String>) {
     let ids = fixture.blocks(10, None).await;
     let context = fixture.app.context();
-    let model_id = Uuid::parse_str(&fixture.model_id).expect("uuid");
+    let model_id = ModelId::parse("id", &fixture.model_id).expect("id");
     let (job, _file) = prepare(
         &context,
         fixture.app.workspace_id,

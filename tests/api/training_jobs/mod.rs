@@ -3,6 +3,7 @@
 
 mod crash;
 mod credentials;
+mod history;
 mod leases;
 mod lifecycle;
 mod loaders;

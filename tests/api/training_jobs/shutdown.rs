@@ -9,6 +9,7 @@ use tuner::supervisor::Supervisor;
 use tuner::training_jobs::poller;
 
 use super::Fixture;
+use tuner::ids::{JobId, TypedId};
 
 const JOBS: &str = "/v1/fine_tuning/jobs";
 
@@ -51,7 +52,7 @@ async fn a_shutdown_during_a_poll_round_finishes_the_round_before_the_pool_close
     let stored = tuner::training_jobs::get(
         &reopened,
         fixture.app.workspace_id,
-        uuid::Uuid::parse_str(&job_id).expect("uuid"),
+        JobId::parse("id", &job_id).expect("id"),
     )
     .await
     .expect("job");

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::Fixture;
 use crate::harness::empty_database;
+use tuner::ids::{JobId, ModelId, TypedId};
 
 /// The migrations before the hyperparameters column became JSON.
 const BEFORE_JSON_COLUMN: u32 = 4;
@@ -28,7 +29,7 @@ async fn hyperparameters_are_stored_typed_and_read_back_as_asked() {
         json!({ "nEpochs": 3, "batchSize": null, "learningRateMultiplier": 0.5 })
     );
 
-    let id: Uuid = job["id"].as_str().expect("id").parse().expect("uuid");
+    let id = JobId::parse("id", job["id"].as_str().expect("id")).expect("id");
     let row = training_job::Entity::find_by_id(id)
         .one(&fixture.app.db)
         .await
@@ -58,7 +59,7 @@ async fn a_job_whose_stored_hyperparameters_cannot_be_read_is_an_error_with_its_
         .await
         .expect("update");
 
-    let err = training_job::Entity::find_by_id(id.parse::<Uuid>().expect("uuid"))
+    let err = training_job::Entity::find_by_id(JobId::parse("id", &id).expect("id"))
         .one(&fixture.app.db)
         .await
         .expect_err("a row that cannot be read");
@@ -84,7 +85,7 @@ async fn hyperparameters_stored_as_text_are_read_after_the_migration() {
     let workspace = workspaces::create(&db, "older").await.expect("workspace");
     let now = Utc::now();
     let model = custom_model::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(ModelId::generate()),
         workspace_id: Set(workspace.id),
         name: Set("support".to_owned()),
         description: Set(None),
@@ -141,7 +142,7 @@ async fn hyperparameters_stored_as_text_are_read_after_the_migration() {
     db.execute(&insert).await.expect("job stored as text");
 
     Migrator::up(&db, None).await.expect("newer migrations");
-    let row = training_job::Entity::find_by_id(id)
+    let row = training_job::Entity::find_by_id(JobId::from_uuid(id))
         .one(&db)
         .await
         .expect("read")

@@ -13,9 +13,9 @@ use tuner::training_jobs::reconcile::{reconcile_submissions, Reconciled};
 use tuner::training_jobs::request::JobRequest;
 use tuner::training_jobs::submit;
 use tuner::training_jobs::TrainingSettings;
-use uuid::Uuid;
 
 use super::Fixture;
+use tuner::ids::{ModelId, TypedId};
 
 const CREATE: &str = "/v1/fine_tuning/jobs";
 
@@ -47,7 +47,7 @@ async fn a_renewed_submission_lease_is_not_taken_over_while_the_submission_is_un
     let a = fixture.app.context_with(a);
     let (workspace, model) = (
         fixture.app.workspace_id,
-        Uuid::parse_str(&fixture.model_id).expect("model id"),
+        ModelId::parse("id", &fixture.model_id).expect("model id"),
     );
     let submission =
         tokio::spawn(async move { submit::run(&a, workspace, model, JobRequest::default()).await });
@@ -80,7 +80,7 @@ async fn a_job_recorded_without_a_lease_is_repaired_a_lease_after_it_was_created
     let fixture = Fixture::new(1_000).await;
     fixture.blocks(10, None).await;
     let context = fixture.app.context();
-    let model = Uuid::parse_str(&fixture.model_id).expect("model id");
+    let model = ModelId::parse("id", &fixture.model_id).expect("model id");
     let (job, _file) = prepare(
         &context,
         fixture.app.workspace_id,

@@ -7,6 +7,7 @@ use tuner::training_jobs::backoff::Backoff;
 use tuner::training_jobs::tracking::refresh_all;
 
 use super::Fixture;
+use tuner::ids::{JobId, TypedId};
 
 const EVENTS: &str = "query($id: ID!, $first: Int, $after: String) { trainingJob(id: $id) { \
     events(first: $first, after: $after) { totalCount \
@@ -281,7 +282,7 @@ async fn the_poller_waits_longer_after_each_failure_and_resumes_on_success() {
     );
     let round = refresh_all(&context, &mut backoff).await.expect("round");
     assert_eq!(round.failed, 1);
-    let job = uuid::Uuid::parse_str(&job_id).expect("uuid");
+    let job = JobId::parse("id", &job_id).expect("id");
     assert_eq!(backoff.waiting(job), 2, "two rounds after two failures");
     clear_faults(&fixture).await;
     for _ in 0..2 {

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use crate::available_models::{Retirements, DEFAULT_RETIREMENTS};
 use crate::config::{BillingMode, TrainingArgs, DEFAULT_SUBMISSION_LEASE_SECS};
 use crate::datasets::prices::{parse_price_overrides, PriceTable};
 use crate::provider::ProviderSettings;
+use crate::retirements::{Retirements, DEFAULT_RETIREMENTS};
 
 /// How training jobs are charged, priced, submitted and followed.
 #[derive(Clone, Debug)]
@@ -24,7 +24,7 @@ pub struct TrainingSettings {
     pub poll_interval: Duration,
     /// How long the process submitting a job holds it without renewing its lease (it renews
     /// every third of it while the upload and job creation last). A job still SUBMITTING once
-    /// its lease ran out is repaired by any replica (see [`super::reconcile`]).
+    /// its lease ran out is repaired by any replica (see [`crate::training_jobs::reconcile`]).
     pub submission_lease: Duration,
     /// When base models retire.
     pub retirements: Retirements,

@@ -7,15 +7,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::entities::provider_credential;
+use crate::ids::{CredentialId, WorkspaceId};
 use crate::provider::{FineTuningProvider, ProviderSettings};
 
 /// The credentials a client was built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Version {
-    credential_id: Uuid,
+    credential_id: CredentialId,
     updated_at: DateTime<Utc>,
     settings: ProviderSettings,
 }
@@ -28,7 +28,7 @@ struct Cached {
 /// The clients of one process. Cloning shares them.
 #[derive(Clone, Default)]
 pub struct ProviderClients {
-    clients: Arc<Mutex<HashMap<(Uuid, String), Cached>>>,
+    clients: Arc<Mutex<HashMap<(WorkspaceId, String), Cached>>>,
 }
 
 impl ProviderClients {
