@@ -4,13 +4,20 @@
 //! listener for the `tuner-emulator` binary. Everything lives in memory.
 
 mod auth;
+mod catalog;
+mod chat;
 mod clock;
 mod config;
+mod dataset;
 mod delays;
+mod deployment;
+mod dialect;
 mod emulator;
 mod error;
+mod error_shape;
 mod faults;
 mod file;
+mod fireworks;
 mod hyperparams;
 mod ids;
 mod job;
@@ -20,12 +27,15 @@ mod lock;
 mod matching;
 mod middleware;
 mod models;
+mod nebius;
 mod pagination;
 mod request_log;
 mod routes;
 mod state;
+mod together;
 mod training;
 mod validation;
 
 pub use config::{ClockMode, EmulatorConfig};
+pub use dialect::Dialect;
 pub use emulator::{serve, Emulator};
