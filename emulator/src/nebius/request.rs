@@ -22,8 +22,11 @@ struct Body {
     seed: Option<i64>,
 }
 
-/// Each hyperparameter with its default and a check of the value given.
-const HYPERPARAMETERS: &[(&str, fn(&Value) -> bool)] = &[
+/// Checks a hyperparameter's value.
+type Check = fn(&Value) -> bool;
+
+/// Each hyperparameter with a check of the value given.
+const HYPERPARAMETERS: &[(&str, Check)] = &[
     ("batch_size", |v| {
         v.as_u64().is_some_and(|n| (1..=1024).contains(&n))
     }),

@@ -150,11 +150,10 @@ pub async fn update(
     match request.state.as_deref() {
         None => {}
         Some("STOPPED") => endpoint.stopped = true,
-        Some("STARTED") => {
-            if endpoint.phase(now) == crate::deployment::Phase::Stopped {
-                endpoint.restart(now);
-            }
+        Some("STARTED") if endpoint.phase(now) == crate::deployment::Phase::Stopped => {
+            endpoint.restart(now);
         }
+        Some("STARTED") => {}
         Some(other) => {
             return Err(ApiError::invalid(format!(
                 "state must be STARTED or STOPPED, not {other}."
