@@ -19,7 +19,13 @@ use tuner_emulator::{serve, ClockMode, EmulatorConfig};
 ///   Admin      /_emulator/...  (clock, faults, latency, delays, requests, stream-delay,
 ///              undeploy-idle; no API key)
 #[derive(Parser)]
-#[command(name = "tuner-emulator", version, about, long_about)]
+#[command(
+    name = "tuner-emulator",
+    version,
+    about,
+    long_about,
+    verbatim_doc_comment
+)]
 struct Args {
     /// Address to listen on.
     #[arg(long, env = "TUNER_EMULATOR_LISTEN", default_value = "127.0.0.1:8090")]
