@@ -63,3 +63,11 @@ pub fn secs(ms: Millis) -> i64 {
 pub fn ms_of_secs(seconds: u64) -> Millis {
     i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX / 4)
 }
+
+/// A virtual timestamp as RFC 3339 with milliseconds (`2024-05-17T17:35:45.123Z`), as Together
+/// and Fireworks write them.
+pub fn iso(ms: Millis) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

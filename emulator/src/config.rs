@@ -1,4 +1,4 @@
-//! Emulator settings: clock mode, phase durations, metrics steps and naming.
+//! Emulator settings: clock mode, phase durations, metrics steps, naming, deployment and streaming pace.
 
 use std::fmt;
 
@@ -26,8 +26,14 @@ pub struct EmulatorConfig {
     pub running_secs: u64,
     /// Metrics events emitted evenly while a job runs (fewer if the job has fewer steps).
     pub steps: u32,
-    /// Organization used in `ft:` model names and as the owner of jobs and models.
+    /// Organization used in `ft:` model names and as the owner of jobs and models (also the
+    /// Together account in `model_output_name`).
     pub organization: String,
+    /// Seconds a Together endpoint, Fireworks deployment or Nebius custom model takes to
+    /// become callable (half pending, half starting for Together).
+    pub deploy_secs: u64,
+    /// Pause between two streamed chat-completion chunks, in milliseconds.
+    pub stream_delay_ms: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -40,6 +46,8 @@ impl Default for EmulatorConfig {
             running_secs: 10,
             steps: 10,
             organization: "tuner-emulator".to_owned(),
+            deploy_secs: 4,
+            stream_delay_ms: 0,
         }
     }
 }
@@ -55,6 +63,8 @@ impl fmt::Debug for EmulatorConfig {
             .field("running_secs", &self.running_secs)
             .field("steps", &self.steps)
             .field("organization", &self.organization)
+            .field("deploy_secs", &self.deploy_secs)
+            .field("stream_delay_ms", &self.stream_delay_ms)
             .finish()
     }
 }

@@ -9,9 +9,13 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::clock::Millis;
 use crate::config::EmulatorConfig;
+use crate::deployment::Phase;
+use crate::dialect::Dialect;
 use crate::routes;
 use crate::state::Shared;
+use crate::{fireworks, nebius, together};
 
 /// A running emulator. Clones share the same state; the server stops when the last clone drops.
 #[derive(Clone)]
@@ -66,6 +70,54 @@ impl Emulator {
         format!("http://{}/openai/v1", self.addr)
     }
 
+    /// The base URL of `dialect`'s main API: `…/v1`, `…/together/v1`, `…/fireworks/v1` (add
+    /// `/accounts/{account}/…`) or `…/nebius/v1` (Nebius' custom models are under
+    /// [`Emulator::nebius_v0_url`]).
+    pub fn base_url_for(&self, dialect: Dialect) -> String {
+        format!("http://{}{}", self.addr, dialect.base_path())
+    }
+
+    /// The base URL serving `/chat/completions` for `dialect` (`…/fireworks/inference/v1` for
+    /// Fireworks, the same as [`Emulator::base_url_for`] otherwise).
+    pub fn inference_url_for(&self, dialect: Dialect) -> String {
+        format!("http://{}{}", self.addr, dialect.inference_path())
+    }
+
+    /// Nebius' `/v0` base (custom models: `POST …/nebius/v0/models`).
+    pub fn nebius_v0_url(&self) -> String {
+        format!("http://{}/nebius/v0", self.addr)
+    }
+
+    /// Pauses `millis` between streamed chat-completion chunks.
+    pub fn set_stream_delay(&self, millis: u64) {
+        self.shared.stream_delay_ms.store(millis, Ordering::SeqCst);
+    }
+
+    /// Undeploys what has served no request for `idle_secs` virtual seconds, as providers do:
+    /// Fireworks deployments are deleted, Together endpoints stopped. Returns their names.
+    pub fn undeploy_idle(&self, idle_secs: u64) -> Vec<String> {
+        undeploy_idle(&self.shared, idle_secs)
+    }
+
+    /// The job with `id` in `dialect`'s wire shape, as that provider's GET would return it.
+    pub fn job_for(&self, dialect: Dialect, id: &str) -> Option<Value> {
+        let now = self.shared.now_ms();
+        let store = self.shared.store();
+        let job = store.jobs_of(dialect).find(|job| job.id == id)?;
+        Some(render_job(job, now))
+    }
+
+    /// All of `dialect`'s jobs in its wire shape, newest first.
+    pub fn jobs_for(&self, dialect: Dialect) -> Vec<Value> {
+        let now = self.shared.now_ms();
+        let store = self.shared.store();
+        store
+            .jobs_of(dialect)
+            .rev()
+            .map(|job| render_job(job, now))
+            .collect()
+    }
+
     /// Moves the virtual clock forward (in real-clock mode this skips ahead).
     pub fn advance(&self, seconds: u64) {
         self.shared.clock.advance(seconds);
@@ -113,8 +165,7 @@ impl Emulator {
     pub fn jobs(&self) -> Vec<Value> {
         self.shared
             .store()
-            .jobs
-            .iter()
+            .jobs_of(Dialect::OpenAi)
             .rev()
             .map(|job| job.to_json())
             .collect()
@@ -128,6 +179,39 @@ impl Emulator {
             .get(file_id)
             .map(|file| file.bytes.clone())
     }
+}
+
+fn render_job(job: &crate::job::Job, now: Millis) -> Value {
+    match job.dialect() {
+        Dialect::OpenAi => job.to_json(),
+        Dialect::Together => together::wire::job(job, now, true),
+        Dialect::Fireworks => fireworks::wire::job(job, now),
+        Dialect::Nebius => nebius::wire::job(job),
+    }
+}
+
+/// Deletes idle Fireworks deployments and stops idle Together endpoints; returns their names.
+pub(crate) fn undeploy_idle(shared: &Shared, idle_secs: u64) -> Vec<String> {
+    let now = shared.now_ms();
+    let idle_ms = crate::clock::ms_of_secs(idle_secs);
+    let mut store = shared.store();
+    let mut names = Vec::new();
+    store.deployments.retain_mut(|d| {
+        let idle = d.phase(now) == Phase::Ready && d.idle_ms(now) >= idle_ms;
+        match d.dialect {
+            Dialect::Fireworks if idle => {
+                names.push(d.name.clone());
+                false
+            }
+            Dialect::Together if idle => {
+                d.stopped = true;
+                names.push(d.name.clone());
+                true
+            }
+            _ => true,
+        }
+    });
+    names
 }
 
 /// Serves an emulator on `listener` until `shutdown` completes (used by the binary).

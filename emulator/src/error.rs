@@ -1,4 +1,4 @@
-//! OpenAI-shaped API errors (`{"error":{"message","type","param","code"}}`) and their responses.
+//! API errors, their OpenAI-shaped JSON and responses (other providers' shapes: `error_shape`).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -67,14 +67,24 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body())).into_response();
+impl ApiError {
+    /// The response with `body` as its JSON, the status and any `Retry-After` header.
+    pub fn respond_with(&self, body: Value) -> Response {
+        let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        // Kept on the response so the outer layer can re-render it in another provider's shape.
+        response.extensions_mut().insert(self.clone());
         response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = self.body();
+        self.respond_with(body)
     }
 }

@@ -2,6 +2,8 @@
 
 use serde_json::{json, Value};
 
+use crate::dialect::Dialect;
+
 /// A file kept in memory.
 #[derive(Debug, Clone)]
 pub struct StoredFile {
@@ -10,6 +12,8 @@ pub struct StoredFile {
     pub purpose: String,
     pub bytes: Vec<u8>,
     pub created_at: i64,
+    /// The provider the file was uploaded to (each dialect sees only its own files).
+    pub dialect: Dialect,
 }
 
 impl StoredFile {

@@ -6,12 +6,14 @@ use serde_json::{json, Value};
 
 use crate::clock::{ms_of_secs, secs, Millis};
 use crate::config::EmulatorConfig;
+use crate::dialect::Dialect;
 use crate::hyperparams::Hyperparameters;
 use crate::ids;
 use crate::models;
 use crate::pagination::HasId;
 use crate::training::Plan;
 use crate::validation::{Analysis, JobError};
+use crate::{fireworks, nebius, together};
 
 /// Job status, as OpenAI spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,12 +75,40 @@ pub struct NewJob {
     pub seed: u64,
 }
 
-/// One `fine_tuning.job.event`.
+/// What a job was created with beyond the common fields, by dialect.
+#[derive(Debug, Clone)]
+pub enum Spec {
+    OpenAi,
+    Together(together::JobSpec),
+    Fireworks(fireworks::JobSpec),
+    Nebius(nebius::JobSpec),
+}
+
+impl Spec {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Spec::OpenAi => Dialect::OpenAi,
+            Spec::Together(_) => Dialect::Together,
+            Spec::Fireworks(_) => Dialect::Fireworks,
+            Spec::Nebius(_) => Dialect::Nebius,
+        }
+    }
+}
+
+/// A job's public id and the model name it produces if it succeeds.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub id: String,
+    pub planned_model: String,
+}
+
+/// One job event (OpenAI's `fine_tuning.job.event`; `kind` is Together's event type).
 #[derive(Debug, Clone)]
 pub struct Event {
     pub id: String,
     pub created_at: i64,
     pub level: &'static str,
+    pub kind: &'static str,
     pub message: String,
     pub data: Option<Value>,
 }
@@ -99,6 +129,7 @@ pub struct Checkpoint {
 pub struct Job {
     pub id: String,
     pub request: NewJob,
+    pub spec: Spec,
     pub organization_id: String,
     pub created_ms: Millis,
     pub status: Status,
@@ -120,17 +151,34 @@ pub struct Job {
 }
 
 impl Job {
-    /// A job in `validating_files`, created at `now`.
+    /// An OpenAI job in `validating_files`, created at `now`.
     pub fn new(request: NewJob, analysis: Analysis, config: &EmulatorConfig, now: Millis) -> Self {
-        let id = ids::new_id("ftjob-");
-        let organization = &config.organization;
         let planned_model = models::fine_tuned_name(
             &request.model,
-            organization,
+            &config.organization,
             request.suffix.as_deref(),
             &ids::alnum(8),
         );
+        let identity = Identity {
+            id: ids::new_id("ftjob-"),
+            planned_model,
+        };
+        Self::create(request, Spec::OpenAi, identity, analysis, config, now)
+    }
+
+    /// A job of any dialect in `validating_files`, created at `now`.
+    pub fn create(
+        request: NewJob,
+        spec: Spec,
+        identity: Identity,
+        analysis: Analysis,
+        config: &EmulatorConfig,
+        now: Millis,
+    ) -> Self {
+        let Identity { id, planned_model } = identity;
+        let organization = &config.organization;
         let mut job = Self {
+            spec,
             organization_id: organization_id(organization),
             created_ms: now,
             status: Status::ValidatingFiles,
@@ -151,12 +199,21 @@ impl Job {
             id,
             request,
         };
-        job.info(now, format!("Created fine-tuning job: {}", job.id));
-        job.info(
+        job.note(
             now,
+            "job_pending",
+            format!("Created fine-tuning job: {}", job.id),
+        );
+        job.note(
+            now,
+            "training_data_downloading",
             format!("Validating training file: {}", job.request.training_file),
         );
         job
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.spec.dialect()
     }
 
     /// Appends an event (a metrics event when `data` is given).
@@ -164,6 +221,7 @@ impl Job {
         &mut self,
         at: Millis,
         level: &'static str,
+        kind: &'static str,
         message: String,
         data: Option<Value>,
     ) {
@@ -171,14 +229,23 @@ impl Job {
             id: ids::new_id("ftevent-"),
             created_at: secs(at),
             level,
+            kind,
             message,
             data,
         });
     }
 
-    /// Appends an `info` message event.
-    pub fn info(&mut self, at: Millis, message: String) {
-        self.push_event(at, "info", message, None);
+    /// Appends an `info` message event of Together type `kind`.
+    pub fn note(&mut self, at: Millis, kind: &'static str, message: String) {
+        self.push_event(at, "info", kind, message, None);
+    }
+
+    /// Checkpoints to keep: `Some(n)` spreads n evenly, `None` keeps OpenAI's last three epochs.
+    pub fn checkpoint_count(&self) -> Option<u32> {
+        match &self.spec {
+            Spec::Together(spec) => Some(spec.n_checkpoints),
+            _ => None,
+        }
     }
 
     /// The FineTuningJob object.

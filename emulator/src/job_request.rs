@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::dialect::Dialect;
 use crate::error::{ApiError, ApiResult};
 use crate::hyperparams::Hyperparameters;
 use crate::ids;
@@ -32,9 +33,9 @@ pub fn parse(body: &[u8], store: &Store) -> ApiResult<NewJob> {
     let body: Body = serde_json::from_slice(body)
         .map_err(|e| ApiError::invalid(format!("Invalid request body: {e}.")))?;
     check_model(store, &body.model)?;
-    check_file(store, &body.training_file, "training_file")?;
+    check_file(store, Dialect::OpenAi, &body.training_file, "training_file")?;
     if let Some(file) = &body.validation_file {
-        check_file(store, file, "validation_file")?;
+        check_file(store, Dialect::OpenAi, file, "validation_file")?;
     }
     Ok(NewJob {
         hyper: Hyperparameters::from_request(body.hyperparameters.as_ref(), body.method.as_ref())?,
@@ -58,8 +59,9 @@ fn check_model(store: &Store, model: &str) -> ApiResult<()> {
     .code("model_not_found"))
 }
 
-fn check_file(store: &Store, id: &str, param: &str) -> ApiResult<()> {
-    let file = store.files.get(id).ok_or_else(|| {
+/// The file must have been uploaded to `dialect` with purpose `fine-tune`.
+pub fn check_file(store: &Store, dialect: Dialect, id: &str, param: &str) -> ApiResult<()> {
+    let file = store.file(id, dialect).ok_or_else(|| {
         ApiError::invalid(format!(
             "invalid {param}: no file with id '{id}' was uploaded."
         ))
@@ -75,7 +77,8 @@ fn check_file(store: &Store, id: &str, param: &str) -> ApiResult<()> {
     Ok(())
 }
 
-fn check_suffix(suffix: Option<String>) -> ApiResult<Option<String>> {
+/// At most 64 letters, digits, `-` and `_` (OpenAI and Nebius).
+pub fn check_suffix(suffix: Option<String>) -> ApiResult<Option<String>> {
     let Some(suffix) = suffix else {
         return Ok(None);
     };
@@ -119,7 +122,8 @@ fn check_metadata(
     Ok(Some(metadata))
 }
 
-fn check_seed(seed: Option<i64>) -> ApiResult<u64> {
+/// A seed from 0 to 2^31 - 1, or a random one.
+pub fn check_seed(seed: Option<i64>) -> ApiResult<u64> {
     match seed {
         None => Ok(ids::random_seed()),
         Some(seed) => u64::try_from(seed)

@@ -6,6 +6,7 @@
 use serde_json::json;
 
 use crate::clock::{secs, Millis};
+use crate::dialect::Dialect;
 use crate::file::StoredFile;
 use crate::ids;
 use crate::job::{Checkpoint, Job, Status};
@@ -38,7 +39,11 @@ pub fn cancel(job: &mut Job, now: Millis) -> Result<(), String> {
     job.status = Status::Cancelled;
     job.finished_at = Some(secs(now));
     job.estimated_finish = None;
-    job.info(now, "Fine-tuning job cancelled".to_owned());
+    job.note(
+        now,
+        "cancel_requested",
+        "Fine-tuning job cancelled".to_owned(),
+    );
     Ok(())
 }
 
@@ -63,12 +68,16 @@ fn finish_validation(job: &mut Job, now: Millis) -> bool {
         Some(problem) => {
             job.status = Status::Failed;
             job.finished_at = Some(secs(at));
-            job.push_event(at, "error", problem.message.clone(), None);
+            job.push_event(at, "error", "job_error", problem.message.clone(), None);
             job.error = Some(problem);
         }
         None => {
             job.status = Status::Queued;
-            job.info(at, "Files validated, moving job to queued state".to_owned());
+            job.note(
+                at,
+                "training_data_download_complete",
+                "Files validated, moving job to queued state".to_owned(),
+            );
         }
     }
     true
@@ -89,7 +98,7 @@ fn start_running(job: &mut Job, now: Millis) -> bool {
     ));
     job.status = Status::Running;
     job.estimated_finish = Some(secs(finishes_at(job)));
-    job.info(at, "Fine-tuning job started".to_owned());
+    job.note(at, "training_start", "Fine-tuning job started".to_owned());
     true
 }
 
@@ -123,16 +132,37 @@ fn emit_metrics(job: &mut Job, plan: &Plan, now: Millis) {
             "train_mean_token_accuracy": accuracy,
         });
         let message = format!("Step {step}/{}: training loss={loss:.2}", plan.total_steps);
-        job.push_event(at, "info", message, Some(data));
+        let previous = if k > 1 { plan.sample_step(k - 1) } else { 0 };
+        job.push_event(at, "info", "metrics", message, Some(data));
         job.samples_emitted = k;
+        if job.dialect() == Dialect::Together {
+            note_epochs(job, plan, previous, step, at);
+        }
+    }
+}
+
+// Together reports each finished epoch as an `epoch_complete` event.
+fn note_epochs(job: &mut Job, plan: &Plan, from_step: u32, to_step: u32, at: Millis) {
+    let per_epoch = plan.steps_per_epoch.max(1);
+    for epoch in (from_step / per_epoch + 1)..=(to_step / per_epoch) {
+        let message = format!("Epoch completed, at step {}", epoch * per_epoch);
+        job.note(at, "epoch_complete", message);
     }
 }
 
 fn succeed(job: &mut Job, plan: &Plan, at: Millis) -> StoredFile {
     add_checkpoints(job, plan, at);
     let model = job.planned_model.clone();
-    job.info(at, format!("New fine-tuned model created: {model}"));
-    job.info(at, "The job has successfully completed".to_owned());
+    job.note(
+        at,
+        "model_upload_complete",
+        format!("New fine-tuned model created: {model}"),
+    );
+    job.note(
+        at,
+        "job_complete",
+        "The job has successfully completed".to_owned(),
+    );
     let tokens = (job.analysis.content_chars as u64).div_ceil(4);
     job.trained_tokens = Some(tokens * u64::from(plan.epochs));
     job.status = Status::Succeeded;
@@ -145,6 +175,7 @@ fn succeed(job: &mut Job, plan: &Plan, at: Millis) -> StoredFile {
         purpose: "fine-tune-results".to_owned(),
         bytes: training::results_csv(plan, job.request.seed).into_bytes(),
         created_at: secs(at),
+        dialect: job.dialect(),
     };
     job.result_files = vec![file.id.clone()];
     file
@@ -154,7 +185,10 @@ fn succeed(job: &mut Job, plan: &Plan, at: Millis) -> StoredFile {
 // order, so clients paging with `after` never miss one); each checkpoint keeps its step's time.
 fn add_checkpoints(job: &mut Job, plan: &Plan, finished: Millis) {
     let start = started_at(job);
-    let steps = plan.checkpoint_steps();
+    let steps = match job.checkpoint_count() {
+        Some(count) => plan.evenly_spaced_steps(count),
+        None => plan.checkpoint_steps(),
+    };
     let last = steps.last().copied();
     for step in steps {
         let elapsed = job.timings.running_ms.saturating_mul(i64::from(step));
@@ -165,12 +199,13 @@ fn add_checkpoints(job: &mut Job, plan: &Plan, finished: Millis) {
         } else {
             format!("{}:ckpt-step-{step}", job.planned_model)
         };
-        job.info(
+        job.note(
             finished,
+            "checkpoint_save",
             format!("Checkpoint created at step {step}: {model}"),
         );
         job.checkpoints.push(Checkpoint {
-            id: ids::new_id("ftckpt-"),
+            id: ids::new_id(job.dialect().checkpoint_prefix()),
             created_at: secs(at),
             model,
             step,

@@ -1,4 +1,5 @@
-//! `tuner-emulator`: serves the emulated OpenAI fine-tuning API for trying tuner locally.
+//! `tuner-emulator`: serves the emulated fine-tuning APIs (OpenAI, Together AI, Fireworks AI,
+//! Nebius) on one listener for trying tuner locally.
 
 use anyhow::Context;
 use clap::Parser;
@@ -6,9 +7,25 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use tuner_emulator::{serve, ClockMode, EmulatorConfig};
 
-/// Development-only emulator of the OpenAI fine-tuning API subset tuner uses (in memory).
+/// Development-only, in-memory emulator of the fine-tuning APIs tuner uses.
+///
+/// One listener serves every provider under its own path prefix:
+///   OpenAI     /v1/...  and Azure OpenAI /openai/v1/...
+///   Together   /together/v1/...  (files/upload, fine-tunes, endpoints, models, chat/completions)
+///   Fireworks  /fireworks/v1/accounts/{account}/...  (datasets, supervisedFineTuningJobs,
+///              models, deployments) and /fireworks/inference/v1/chat/completions
+///   Nebius     /nebius/v1/...  (files, fine_tuning/jobs, models, chat/completions) and
+///              /nebius/v0/models (custom models from checkpoints)
+///   Admin      /_emulator/...  (clock, faults, latency, delays, requests, stream-delay,
+///              undeploy-idle; no API key)
 #[derive(Parser)]
-#[command(name = "tuner-emulator", version, about)]
+#[command(
+    name = "tuner-emulator",
+    version,
+    about,
+    long_about,
+    verbatim_doc_comment
+)]
 struct Args {
     /// Address to listen on.
     #[arg(long, env = "TUNER_EMULATOR_LISTEN", default_value = "127.0.0.1:8090")]
@@ -34,6 +51,12 @@ struct Args {
     /// Metrics events emitted while a job runs.
     #[arg(long, env = "TUNER_EMULATOR_STEPS", default_value_t = 10)]
     steps: u32,
+    /// Seconds a Together endpoint, Fireworks deployment or Nebius custom model takes to start.
+    #[arg(long, env = "TUNER_EMULATOR_DEPLOY_SECS", default_value_t = 4)]
+    deploy_secs: u64,
+    /// Milliseconds between streamed chat-completion chunks.
+    #[arg(long, env = "TUNER_EMULATOR_STREAM_DELAY_MS", default_value_t = 30)]
+    stream_delay_ms: u64,
     /// Organization named in fine-tuned model ids.
     #[arg(
         long,
@@ -57,6 +80,8 @@ impl Args {
             running_secs: self.running_secs,
             steps: self.steps,
             organization: self.organization.clone(),
+            deploy_secs: self.deploy_secs,
+            stream_delay_ms: self.stream_delay_ms,
         }
     }
 }
@@ -85,6 +110,10 @@ async fn main() -> anyhow::Result<()> {
     println!("tuner-emulator listening on http://{addr}");
     println!("  OpenAI base URL:       http://{addr}/v1");
     println!("  Azure OpenAI base URL: http://{addr}/openai/v1");
+    println!("  Together base URL:     http://{addr}/together/v1");
+    println!("  Fireworks API:         http://{addr}/fireworks/v1/accounts/{{account}}");
+    println!("  Fireworks inference:   http://{addr}/fireworks/inference/v1");
+    println!("  Nebius base URL:       http://{addr}/nebius/v1  (custom models: /nebius/v0)");
     if args.manual_clock {
         println!("  manual clock: POST http://{addr}/_emulator/clock/advance {{\"seconds\":N}}");
     }

@@ -1,4 +1,5 @@
-//! Request pipeline: log and count API requests, add latency, inject faults, check the API key.
+//! Request pipeline: log and count API requests, add latency, inject faults, check the API key,
+//! and shape errors for the dialect of the path.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth;
+use crate::error_shape::{reshape, ErrorShape};
 use crate::state::Shared;
 
 /// Most of a failed request's body read before answering (OpenAI's file size limit).
@@ -45,6 +47,8 @@ pub async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Nex
         }
         None => next.run(request).await,
     };
+    // Every error is built OpenAI-shaped; Fireworks paths answer in Fireworks' shapes.
+    let response = reshape(response, ErrorShape::for_path(&path));
     let status = response.status().as_u16();
     shared.log.finish(index, status);
     if let Some(delay) = shared.delays.after(&method, &path) {

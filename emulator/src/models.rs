@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 
+use crate::dialect::Dialect;
 use crate::state::Store;
 
 /// Base models the emulator can fine-tune, with their `created` timestamps.
@@ -39,7 +40,7 @@ pub fn catalogue(store: &Store) -> Vec<Value> {
     let base = BASE_MODELS
         .iter()
         .map(|(id, created)| model_json(id, *created, "system"));
-    let tuned = store.jobs.iter().filter_map(|job| {
+    let tuned = store.jobs_of(Dialect::OpenAi).filter_map(|job| {
         let name = job.fine_tuned_model.as_deref()?;
         Some(model_json(
             name,
@@ -55,7 +56,7 @@ pub fn find(store: &Store, id: &str) -> Option<Value> {
     if let Some((name, created)) = BASE_MODELS.iter().find(|(name, _)| *name == id) {
         return Some(model_json(name, *created, "system"));
     }
-    store.jobs.iter().find_map(|job| {
+    store.jobs_of(Dialect::OpenAi).find_map(|job| {
         let tuned = job.fine_tuned_model.as_deref() == Some(id);
         let checkpoint = job.checkpoints.iter().find(|c| c.model == id);
         if tuned {

@@ -6,7 +6,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::clock::{secs, Clock, Millis};
 use crate::config::EmulatorConfig;
+use crate::dataset::Dataset;
 use crate::delays::Delays;
+use crate::deployment::Deployment;
+use crate::dialect::Dialect;
 use crate::faults::Faults;
 use crate::file::StoredFile;
 use crate::job::Job;
@@ -25,18 +28,25 @@ pub struct Shared {
     pub latency_ms: AtomicU64,
     /// Responses held back after their request was handled.
     pub delays: Delays,
+    /// Pause between two streamed chat-completion chunks, in milliseconds.
+    pub stream_delay_ms: AtomicU64,
     store: Mutex<Store>,
 }
 
-/// Files and jobs, in creation order.
+/// Files, datasets, jobs and deployments, in creation order.
 #[derive(Debug, Default)]
 pub struct Store {
     pub files: HashMap<String, StoredFile>,
     pub jobs: Vec<Job>,
+    /// Fireworks datasets.
+    pub datasets: Vec<Dataset>,
+    /// Together endpoints, Fireworks deployments and Nebius custom models.
+    pub deployments: Vec<Deployment>,
 }
 
 impl Shared {
     pub fn new(config: EmulatorConfig) -> Arc<Self> {
+        let stream_delay_ms = AtomicU64::new(config.stream_delay_ms);
         Arc::new(Self {
             clock: Clock::new(config.clock),
             config,
@@ -44,6 +54,7 @@ impl Shared {
             log: RequestLog::default(),
             latency_ms: AtomicU64::new(0),
             delays: Delays::default(),
+            stream_delay_ms,
             store: Mutex::new(Store::default()),
         })
     }
@@ -74,11 +85,37 @@ impl Store {
         }
     }
 
+    /// An OpenAI job by id.
     pub fn job(&self, id: &str) -> Option<&Job> {
-        self.jobs.iter().find(|job| job.id == id)
+        self.job_in(Dialect::OpenAi, id)
     }
 
+    /// An OpenAI job by id, to change it.
     pub fn job_mut(&mut self, id: &str) -> Option<&mut Job> {
-        self.jobs.iter_mut().find(|job| job.id == id)
+        self.job_in_mut(Dialect::OpenAi, id)
+    }
+
+    /// A job of `dialect` by id.
+    pub fn job_in(&self, dialect: Dialect, id: &str) -> Option<&Job> {
+        self.jobs
+            .iter()
+            .find(|job| job.id == id && job.dialect() == dialect)
+    }
+
+    /// A job of `dialect` by id, to change it.
+    pub fn job_in_mut(&mut self, dialect: Dialect, id: &str) -> Option<&mut Job> {
+        self.jobs
+            .iter_mut()
+            .find(|job| job.id == id && job.dialect() == dialect)
+    }
+
+    /// The jobs of `dialect`, oldest first.
+    pub fn jobs_of(&self, dialect: Dialect) -> impl DoubleEndedIterator<Item = &Job> {
+        self.jobs.iter().filter(move |job| job.dialect() == dialect)
+    }
+
+    /// A file uploaded to `dialect`.
+    pub fn file(&self, id: &str, dialect: Dialect) -> Option<&StoredFile> {
+        self.files.get(id).filter(|file| file.dialect == dialect)
     }
 }

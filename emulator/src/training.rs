@@ -41,6 +41,21 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// `count` steps spread evenly up to the last step (Together's `n_checkpoints`).
+    pub fn evenly_spaced_steps(&self, count: u32) -> Vec<u32> {
+        let count = count.clamp(1, self.total_steps.max(1));
+        let mut steps: Vec<u32> = (1..=count)
+            .map(|i| {
+                let step = u64::from(i) * u64::from(self.total_steps) / u64::from(count);
+                u32::try_from(step).unwrap_or(self.total_steps).max(1)
+            })
+            .collect();
+        steps.dedup();
+        steps
+    }
+}
+
 /// Training loss at `step`: starts near 2.0, decays, with a little noise fixed by `seed`.
 pub fn train_loss(seed: u64, step: u32, total: u32) -> f64 {
     let progress = f64::from(step) / f64::from(total.max(1));

@@ -5,6 +5,22 @@ use serde_json::{json, Map, Value};
 /// Minimum number of examples OpenAI accepts.
 pub const MIN_EXAMPLES: usize = 10;
 
+/// What a provider requires of a chat training file beyond its JSON shape.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    pub min_examples: usize,
+    /// System only first; user and assistant messages must alternate (Together).
+    pub alternate: bool,
+}
+
+impl Rules {
+    /// OpenAI's (and Nebius') rules.
+    pub const OPENAI: Rules = Rules {
+        min_examples: MIN_EXAMPLES,
+        alternate: false,
+    };
+}
+
 /// Why a job failed, as in the job's `error` field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobError {
@@ -55,6 +71,11 @@ pub fn check_upload(bytes: &[u8]) -> Result<(), String> {
 
 /// Validates a chat fine-tuning file the way OpenAI does when a job starts.
 pub fn analyse(bytes: &[u8]) -> Analysis {
+    analyse_with(bytes, Rules::OPENAI)
+}
+
+/// Validates a chat fine-tuning file under a provider's `rules`.
+pub fn analyse_with(bytes: &[u8], rules: Rules) -> Analysis {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return failed(format_error(
             "The training file is not valid UTF-8.".to_owned(),
@@ -65,7 +86,7 @@ pub fn analyse(bytes: &[u8]) -> Analysis {
         if line.trim().is_empty() {
             continue;
         }
-        match check_example(line) {
+        match check_example(line, rules.alternate) {
             Ok(chars) => {
                 analysis.examples += 1;
                 analysis.content_chars += chars;
@@ -76,11 +97,12 @@ pub fn analyse(bytes: &[u8]) -> Analysis {
             }
         }
     }
-    if analysis.examples < MIN_EXAMPLES {
+    let min = rules.min_examples;
+    if analysis.examples < min {
         analysis.problem = Some(JobError {
             code: "invalid_n_examples".to_owned(),
             message: format!(
-                "Training file has {} example(s), but must have at least {MIN_EXAMPLES} examples",
+                "Training file has {} example(s), but must have at least {min} examples",
                 analysis.examples
             ),
             param: Some("training_file".to_owned()),
@@ -105,7 +127,7 @@ fn format_error(message: String) -> JobError {
 }
 
 /// Checks one example line; returns its content character count.
-fn check_example(line: &str) -> Result<usize, String> {
+fn check_example(line: &str, alternate: bool) -> Result<usize, String> {
     let value: Value =
         serde_json::from_str(line).map_err(|e| format!("the line is not valid JSON ({e})"))?;
     let object = value.as_object().ok_or("the line is not a JSON object")?;
@@ -115,9 +137,14 @@ fn check_example(line: &str) -> Result<usize, String> {
         .ok_or("the example has no `messages` array")?;
     let mut chars = 0;
     let mut has_assistant = false;
+    let mut previous: Option<&str> = None;
     for (index, message) in messages.iter().enumerate() {
         let (role, content_chars) =
             check_message(message).map_err(|p| format!("message {} {p}", index + 1))?;
+        if alternate {
+            check_order(index, role, previous)?;
+        }
+        previous = Some(role);
         has_assistant |= role == "assistant";
         chars += content_chars;
     }
@@ -127,6 +154,25 @@ fn check_example(line: &str) -> Result<usize, String> {
         );
     }
     Ok(chars)
+}
+
+// Together: a system message may only open the conversation, and user and assistant turns
+// alternate.
+fn check_order(index: usize, role: &str, previous: Option<&str>) -> Result<(), String> {
+    if role == "system" && index > 0 {
+        return Err(format!(
+            "message {} is a system message; only the first message may be one",
+            index + 1
+        ));
+    }
+    if role != "system" && previous == Some(role) {
+        return Err(format!(
+            "messages {} and {} both have role `{role}`; user and assistant messages must alternate",
+            index,
+            index + 1
+        ));
+    }
+    Ok(())
 }
 
 fn check_message(message: &Value) -> Result<(&str, usize), String> {
@@ -189,6 +235,26 @@ mod tests {
         assert!(check_upload(b"\n").is_err());
         let error = check_upload(format!("{GOOD}\n\n{{bad\n").as_bytes()).unwrap_err();
         assert!(error.contains("line 3"), "{error}");
+    }
+
+    #[test]
+    fn alternation_is_checked_only_when_asked() {
+        let twice = r#"{"messages":[{"role":"user","content":"a"},{"role":"user","content":"b"},{"role":"assistant","content":"c"}]}"#;
+        let rules = Rules {
+            min_examples: 1,
+            alternate: true,
+        };
+        let problem = analyse_with(twice.as_bytes(), rules).problem.unwrap();
+        assert!(
+            problem.message.contains("must alternate"),
+            "{}",
+            problem.message
+        );
+        let lenient = Rules {
+            alternate: false,
+            ..rules
+        };
+        assert_eq!(analyse_with(twice.as_bytes(), lenient).problem, None);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! `/_emulator`: knobs for the standalone binary (clock, faults, latency, response delays) and
-//! the request log.
+//! `/_emulator`: knobs for the standalone binary (clock, faults, latency, response delays,
+//! stream pace, undeploying idle deployments) and the request log.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -25,6 +25,8 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/latency", post(latency))
         .route("/delays", post(add_delay).delete(clear_delays))
         .route("/requests", get(requests))
+        .route("/stream-delay", post(stream_delay))
+        .route("/undeploy-idle", post(undeploy_idle))
 }
 
 #[derive(Deserialize)]
@@ -60,6 +62,12 @@ struct ResponseDelay {
     #[serde(default)]
     path: String,
     ms: u64,
+}
+
+#[derive(Deserialize)]
+struct UndeployIdle {
+    #[serde(default)]
+    idle_secs: u64,
 }
 
 #[derive(Deserialize, Default)]
@@ -119,6 +127,21 @@ async fn add_delay(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult<
     let ResponseDelay { method, path, ms } = json_body(&body)?;
     shared.delays.set(&method, &path, ms);
     Ok(Json(json!({"method": method, "path": path, "ms": ms})))
+}
+
+/// `POST /_emulator/stream-delay {"ms":N}`: pause between streamed chat chunks.
+async fn stream_delay(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult<Json<Value>> {
+    let Latency { ms } = json_body(&body)?;
+    shared.stream_delay_ms.store(ms, Ordering::SeqCst);
+    Ok(Json(json!({"ms": ms})))
+}
+
+/// `POST /_emulator/undeploy-idle {"idle_secs":N}`: deletes Fireworks deployments and stops
+/// Together endpoints that served nothing for N virtual seconds (0: every ready one).
+async fn undeploy_idle(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult<Json<Value>> {
+    let UndeployIdle { idle_secs } = json_body(&body)?;
+    let undeployed = crate::emulator::undeploy_idle(&shared, idle_secs);
+    Ok(Json(json!({"undeployed": undeployed})))
 }
 
 /// `DELETE /_emulator/delays`: answers at once again.

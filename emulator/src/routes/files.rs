@@ -1,14 +1,15 @@
-//! `/files`: multipart upload, file object and content.
+//! `/files` of the OpenAI-shaped dialects (OpenAI, Nebius): multipart upload, file object and content.
 
 use std::sync::Arc;
 
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::Value;
 
+use crate::dialect::Dialect;
 use crate::error::{ApiError, ApiResult};
 use crate::file::StoredFile;
 use crate::ids;
@@ -30,9 +31,10 @@ struct Form {
     file: Option<(String, Vec<u8>)>,
 }
 
-/// `POST /files`: stores the `file` part under its `purpose`.
+/// `POST /files`: stores the `file` part under its `purpose` (OpenAI and Nebius).
 pub async fn upload(
     State(shared): State<Arc<Shared>>,
+    OriginalUri(uri): OriginalUri,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Json<Value>> {
     let multipart = multipart
@@ -60,6 +62,7 @@ pub async fn upload(
         purpose,
         bytes,
         created_at: shared.now_secs(),
+        dialect: Dialect::of_path(uri.path()),
     };
     let json = file.to_json();
     shared.store().files.insert(file.id.clone(), file);
@@ -97,20 +100,24 @@ fn missing(id: &str) -> ApiError {
 /// `GET /files/{id}`.
 pub async fn retrieve(
     State(shared): State<Arc<Shared>>,
+    OriginalUri(uri): OriginalUri,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let store = shared.store();
-    let file = store.files.get(&id).ok_or_else(|| missing(&id))?;
+    let dialect = Dialect::of_path(uri.path());
+    let file = store.file(&id, dialect).ok_or_else(|| missing(&id))?;
     Ok(Json(file.to_json()))
 }
 
 /// `GET /files/{id}/content`: the stored bytes.
 pub async fn content(
     State(shared): State<Arc<Shared>>,
+    OriginalUri(uri): OriginalUri,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     let store = shared.store();
-    let file = store.files.get(&id).ok_or_else(|| missing(&id))?;
+    let dialect = Dialect::of_path(uri.path());
+    let file = store.file(&id, dialect).ok_or_else(|| missing(&id))?;
     Ok((
         [(header::CONTENT_TYPE, "application/octet-stream")],
         file.bytes.clone(),

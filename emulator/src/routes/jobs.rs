@@ -9,6 +9,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::query::ListQuery;
+use crate::dialect::Dialect;
 use crate::error::{ApiError, ApiResult};
 use crate::job::Job;
 use crate::state::{Shared, Store};
@@ -45,8 +46,7 @@ pub async fn list(State(shared): State<Arc<Shared>>, uri: Uri) -> ApiResult<Json
     let query = ListQuery::from_uri(&uri, 20)?;
     let store = shared.store();
     let jobs: Vec<&Job> = store
-        .jobs
-        .iter()
+        .jobs_of(Dialect::OpenAi)
         .rev()
         .filter(|job| metadata_matches(job, &query))
         .collect();

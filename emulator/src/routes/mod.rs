@@ -1,11 +1,18 @@
-//! HTTP routing: the API under `/v1` and `/openai/v1`, the `/_emulator` admin knobs, and fallbacks.
+//! HTTP routing: each dialect under its prefix (OpenAI `/v1` and `/openai/v1`, `/together/v1`,
+//! `/fireworks/v1/accounts/{account}`, `/fireworks/inference/v1`, `/nebius/v1`, `/nebius/v0`),
+//! the `/_emulator` admin knobs, and fallbacks.
 
 mod admin;
+mod chat;
 mod files;
+mod fireworks;
 mod job_details;
 mod jobs;
 mod models;
+mod multipart;
+mod nebius;
 mod query;
+mod together;
 
 use std::sync::Arc;
 
@@ -25,10 +32,22 @@ const BODY_LIMIT: usize = 520 * 1024 * 1024;
 
 /// The whole application for one emulator instance.
 pub fn app(shared: Arc<Shared>) -> Router {
-    let api = api().layer(from_fn_with_state(shared.clone(), require_key));
+    let key = || from_fn_with_state(shared.clone(), require_key);
+    let api = api().layer(key());
     Router::new()
         .nest("/v1", api.clone())
         .nest("/openai/v1", api)
+        .nest("/together/v1", together::routes().layer(key()))
+        .nest(
+            "/fireworks/v1/accounts/{account}",
+            fireworks::control().layer(key()),
+        )
+        .nest(
+            "/fireworks/inference/v1",
+            fireworks::inference().layer(key()),
+        )
+        .nest("/nebius/v1", nebius::v1().layer(key()))
+        .nest("/nebius/v0", nebius::v0().layer(key()))
         .nest(ADMIN_PREFIX, admin::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -52,6 +71,7 @@ fn api() -> Router<Arc<Shared>> {
         )
         .route("/models", get(models::list))
         .route("/models/{id}", get(models::retrieve))
+        .route("/chat/completions", post(chat::completions))
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {

@@ -128,3 +128,22 @@ async fn the_real_clock_also_moves_with_advance() {
     let done = app.emulator.job(job["id"].as_str().unwrap()).unwrap();
     assert_eq!(done["status"], "succeeded");
 }
+
+#[tokio::test]
+async fn undeploy_idle_is_reachable_over_http() {
+    use tuner_emulator::Dialect::Together;
+    let app = spawn().await;
+    let request = json!({"model": "Qwen/Qwen2.5-7B-Instruct", "hardware": "1x_nvidia_h100_80gb_sxm",
+        "autoscaling": {"min_replicas": 1, "max_replicas": 1}});
+    let (status, endpoint) = app
+        .send(app.post_at(Together, "/endpoints").json(&request))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{endpoint}");
+    let body = admin_post(&app, "/undeploy-idle", json!({"idle_secs": 0})).await;
+    assert_eq!(body["undeployed"], json!([]), "not started yet");
+    app.emulator.advance(10);
+    let body = admin_post(&app, "/undeploy-idle", json!({"idle_secs": 5})).await;
+    assert_eq!(body["undeployed"], json!([endpoint["name"]]));
+    let path = format!("/endpoints/{}", endpoint["id"].as_str().unwrap());
+    assert_eq!(app.json_at(Together, &path).await["state"], "STOPPED");
+}

@@ -2,9 +2,14 @@
 
 mod admin;
 mod auth;
+mod chat;
+mod dialects;
 mod faults;
 mod files;
+mod fireworks;
 mod helpers;
 mod jobs;
 mod lifecycle;
+mod nebius;
+mod together;
 mod validation;
