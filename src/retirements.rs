@@ -7,8 +7,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::datasets::models::base_model;
 
-/// Retirement dates announced for base models (models tuned from them retire with them).
-pub const DEFAULT_RETIREMENTS: &str = "gpt-4o-mini-2024-07-18=2027-01-14";
+/// Retirement dates announced for base models (models tuned from them retire with them): OpenAI
+/// shuts its fine-tunable models and every model tuned from them down on 2027-01-14.
+pub const DEFAULT_RETIREMENTS: &str = "gpt-4o-mini-2024-07-18=2027-01-14,\
+gpt-4o-2024-08-06=2027-01-14,gpt-4.1-2025-04-14=2027-01-14,gpt-4.1-mini-2025-04-14=2027-01-14";
 
 /// When base models stop serving, by model name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -69,7 +71,15 @@ mod tests {
             .retires_at("ft:gpt-4o-mini-2024-07-18:org:x:abc")
             .expect("date");
         assert_eq!(at.to_rfc3339(), "2027-01-14T00:00:00+00:00");
-        assert_eq!(table.retires_at("gpt-4.1-2025-04-14"), None);
+        let at = table.retires_at("ft:gpt-4.1-2025-04-14:org:x:abc");
+        assert_eq!(
+            at.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2027-01-14T00:00:00+00:00")
+        );
+        assert_eq!(
+            table.retires_at("meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"),
+            None
+        );
     }
 
     #[test]
