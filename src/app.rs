@@ -22,11 +22,13 @@ use tracing::Level;
 
 use crate::app_context::AppContext;
 use crate::auth;
+use crate::chat::{ChatGateway, ChatSettings};
 use crate::config::ServeArgs;
 use crate::graphql::QueryLimits;
 use crate::schema::{self, AppSchema};
 use crate::webhooks;
 
+mod chat;
 mod endpoints;
 mod graphql_http;
 mod websocket;
@@ -42,6 +44,8 @@ pub struct AppState {
     pub app: AppContext,
     /// The open subscription sockets.
     pub sockets: Sockets,
+    /// The OpenAI-compatible chat endpoint.
+    pub chat: ChatGateway,
 }
 
 impl AppState {
@@ -49,6 +53,7 @@ impl AppState {
     pub fn new(app: AppContext, options: &HttpOptions) -> Self {
         Self {
             schema: schema::build(&app, options.query),
+            chat: ChatGateway::new(app.clone(), options.chat.clone()),
             app,
             sockets: Sockets::new(options.sockets),
         }
@@ -68,6 +73,8 @@ pub struct HttpOptions {
     pub query: QueryLimits,
     /// Limits on subscription sockets.
     pub sockets: SocketLimits,
+    /// Settings of the chat endpoint.
+    pub chat: ChatSettings,
 }
 
 impl From<&ServeArgs> for HttpOptions {
@@ -85,6 +92,7 @@ impl From<&ServeArgs> for HttpOptions {
                 max_subscriptions: args.max_subscriptions_per_connection,
                 max_connections_per_token: args.max_connections_per_token,
             },
+            chat: ChatSettings::from(&args.chat),
         }
     }
 }
@@ -100,16 +108,24 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
         tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
     })
     .on_response(DefaultOnResponse::new().level(Level::INFO));
-    let middleware = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(trace)
-        .layer(PropagateRequestIdLayer::x_request_id())
+    // Chat answers stream for as long as the provider writes and bring their own body limit
+    // and timeout (`--chat-*`), so the general ones apply to the other routes only.
+    let bounded = ServiceBuilder::new()
         .layer(RequestBodyLimitLayer::new(options.body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             options.request_timeout,
         ));
+    let chat = Router::new()
+        .route("/v1/chat/completions", post(chat::completions))
+        .route("/v1/models", get(chat::list_models))
+        .route("/v1/models/{model}", get(chat::get_model))
+        .layer(DefaultBodyLimit::disable());
+    let middleware = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::x_request_id());
     let mut router = Router::new()
         .route(
             "/graphql",
@@ -130,6 +146,8 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .layer(bounded)
+        .merge(chat)
         .with_state(state)
         .layer(middleware);
     if let Some(cors) = cors_layer(&options.cors_origins)? {

@@ -130,6 +130,8 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     });
     let options = HttpOptions::from(&args);
     let state = AppState::new(context, &options);
+    let usage = state.chat.usage();
+    background.spawn("chat usage", |stop| usage.run(db.clone(), stop));
     let sockets = state.sockets.clone();
     let router = app::router(state, &options)?;
     tracing::info!(%address, "tuner is listening; GraphiQL at http://{address}/graphql");

@@ -158,6 +158,40 @@ pub struct ServeArgs {
     /// Training settings.
     #[command(flatten)]
     pub training: TrainingArgs,
+
+    /// Chat endpoint settings.
+    #[command(flatten)]
+    pub chat: ChatArgs,
+}
+
+/// Settings of the OpenAI-compatible chat endpoint (`/v1/chat/completions`, `/v1/models`).
+#[derive(Args, Clone, Debug)]
+pub struct ChatArgs {
+    /// Credits charged per chat request (0: chat is free). Charged when the request is sent to
+    /// the provider and given back when the provider does not answer; with `--billing-mode
+    /// enforce` an empty balance gets 402 `insufficient_quota`.
+    #[arg(long, env = "TUNER_CHAT_CREDITS_PER_REQUEST", default_value_t = 0)]
+    pub chat_credits_per_request: i64,
+
+    /// Largest chat request body, in bytes.
+    #[arg(long, env = "TUNER_CHAT_MAX_REQUEST_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub chat_max_request_bytes: usize,
+
+    /// Seconds a chat request may take at the provider, streaming included, before it is cut off.
+    #[arg(long, env = "TUNER_CHAT_UPSTREAM_TIMEOUT", default_value_t = 600)]
+    pub chat_upstream_timeout: u64,
+
+    /// Most chat requests one API token may have in flight at once (per replica).
+    #[arg(
+        long,
+        env = "TUNER_CHAT_MAX_CONCURRENT_PER_TOKEN",
+        default_value_t = 32
+    )]
+    pub chat_max_concurrent_per_token: usize,
+
+    /// Most chat requests one API token may start per minute (per replica); 0: no limit.
+    #[arg(long, env = "TUNER_CHAT_REQUESTS_PER_MINUTE", default_value_t = 600)]
+    pub chat_requests_per_minute: u32,
 }
 
 /// Default length of a submission's lease, in seconds (`--submission-lease`).

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod available_models;
 pub mod change_relay;
 pub mod changes;
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod context;

@@ -17,8 +17,11 @@ pub enum LedgerReasonGql {
     JobFee,
     /// One credit per block a training job sent.
     BlockCredits,
-    /// Block credits given back because their job failed or was cancelled.
+    /// Credits given back: the block credits of a job that failed or was cancelled, or a
+    /// chat request the provider did not answer.
     Refund,
+    /// One request through the chat endpoint (`--chat-credits-per-request`).
+    ChatRequest,
 }
 
 /// One change of the workspace's credit balance.

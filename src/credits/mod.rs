@@ -75,3 +75,37 @@ pub async fn ledger(
         .all(db)
         .await?)
 }
+
+/// Charges one chat request's `amount` (positive). With `enforce`, a balance below it is
+/// `INSUFFICIENT_CREDITS` and nothing is charged.
+pub async fn charge_chat_request(
+    db: &DatabaseConnection,
+    workspace_id: WorkspaceId,
+    amount: i64,
+    enforce: bool,
+) -> Result<()> {
+    let txn = db::begin_write(db).await?;
+    workspaces::lock(&txn, workspace_id).await?;
+    let balance = workspaces::get(&txn, workspace_id).await?.credits;
+    if enforce && balance < amount {
+        return Err(Error::InsufficientCredits(format!(
+            "a chat request costs {amount} credits and the workspace has {balance}; ask the operator for credits (`tuner credits grant`)"
+        )));
+    }
+    post(&txn, workspace_id, -amount, LedgerReason::ChatRequest, None).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Gives back a chat request's `amount` when the provider did not answer it.
+pub async fn refund_chat_request(
+    db: &DatabaseConnection,
+    workspace_id: WorkspaceId,
+    amount: i64,
+) -> Result<()> {
+    let txn = db::begin_write(db).await?;
+    workspaces::lock(&txn, workspace_id).await?;
+    post(&txn, workspace_id, amount, LedgerReason::Refund, None).await?;
+    txn.commit().await?;
+    Ok(())
+}

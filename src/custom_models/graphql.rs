@@ -6,8 +6,10 @@ use chrono::{DateTime, Utc};
 
 use super::{ModelPatch, NewModel};
 use crate::auth::Role;
+use crate::chat;
+use crate::chat::graphql::{Date, ModelUsage};
 use crate::context::ContextExt;
-use crate::entities::custom_model::{self, ModelStatus};
+use crate::entities::custom_model::{self, ClientSystemMessages, ModelStatus};
 use crate::graphql::answer_budget::LargeText;
 use crate::ids::{ModelId, TypedId};
 use crate::pagination::{PageArgs, PageRequest};
@@ -28,6 +30,19 @@ pub enum ModelStatusGql {
     Ready,
     /// The last training job failed.
     Failed,
+}
+
+/// What the chat endpoint (`POST /v1/chat/completions`) does with the system messages a
+/// client sends along with the model's trained system prompt.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "ClientSystemMessages", remote = "ClientSystemMessages")]
+pub enum ClientSystemMessagesGql {
+    /// Kept, after the trained system prompt (the default).
+    Keep,
+    /// Removed: only the trained system prompt reaches the model.
+    Discard,
+    /// The request is refused with a 400 that says so.
+    Reject,
 }
 
 /// A custom model: a named fine-tuning target and, once trained, the provider's model.
@@ -65,6 +80,10 @@ impl CustomModel {
     async fn fine_tuned_model(&self) -> Option<&str> {
         self.0.fine_tuned_model.as_deref()
     }
+    /// What the chat endpoint does with the system messages a client sends.
+    async fn client_system_messages(&self) -> ClientSystemMessagesGql {
+        self.0.client_system_messages.into()
+    }
     /// When the model was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -96,6 +115,21 @@ impl CustomModel {
             training_jobs::page_for_model(ctx.db()?, workspace_id, model_id, &request).await?;
         Ok(TrainingJobConnection::new(page, workspace_id, model_id))
     }
+    /// Requests and tokens through the chat endpoint (`POST /v1/chat/completions`) from `from`
+    /// to `to`, UTC days, both included (at most 366 days). EDITOR and up.
+    async fn usage(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The first UTC day.")] from: Date,
+        #[graphql(desc = "The last UTC day.")] to: Date,
+    ) -> async_graphql::Result<ModelUsage> {
+        ctx.principal(Role::Editor)?;
+        let (from, to) = (from.0, to.0);
+        chat::graphql::check_span(from, to)?;
+        let rows =
+            chat::usage::of_model(ctx.db()?, self.0.workspace_id, self.0.id, from, to).await?;
+        Ok(ModelUsage::from_rows(&rows))
+    }
     /// The model's training jobs, newest first, all of them. EDITOR and up.
     #[graphql(deprecation = "Use `trainingJobs`, a Relay connection: this list has no bound.")]
     async fn jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingJob>> {
@@ -121,6 +155,8 @@ pub struct CreateCustomModelInput {
     provider: Option<String>,
     /// Base model to train from; `gpt-4o-mini-2024-07-18` when omitted.
     base_model: Option<String>,
+    /// What the chat endpoint does with a client's system messages; KEEP when omitted.
+    client_system_messages: Option<ClientSystemMessagesGql>,
 }
 
 /// Changes to a custom model; omitted fields are kept.
@@ -134,6 +170,8 @@ pub struct UpdateCustomModelInput {
     provider: Option<String>,
     /// New base model; not while the model is training or has a fine-tuned model.
     base_model: Option<String>,
+    /// What the chat endpoint does with a client's system messages.
+    client_system_messages: Option<ClientSystemMessagesGql>,
 }
 
 /// Queries on custom models. READER and up.
@@ -181,6 +219,7 @@ impl CustomModelMutation {
             description: input.description,
             provider: input.provider,
             base_model: input.base_model,
+            client_system_messages: input.client_system_messages.map(Into::into),
         };
         Ok(CustomModel(
             super::create(ctx.app()?, principal.workspace_id, new).await?,
@@ -201,6 +240,7 @@ impl CustomModelMutation {
             description: input.description.into(),
             provider: input.provider,
             base_model: input.base_model,
+            client_system_messages: input.client_system_messages.map(Into::into),
         };
         let model = super::update(ctx.app()?, principal.workspace_id, id, patch).await?;
         Ok(CustomModel(model))

@@ -7,7 +7,7 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, ModelTrait, QueryOrder, Set};
 
 use crate::app_context::AppContext;
-use crate::entities::custom_model::{self, ModelStatus};
+use crate::entities::custom_model::{self, ClientSystemMessages, ModelStatus};
 use crate::entities::training_job;
 use crate::error::{is_unique_violation, Error, Result};
 use crate::ids::{ModelId, TypedId, WorkspaceId};
@@ -30,6 +30,8 @@ pub struct NewModel {
     pub description: Option<String>,
     pub provider: Option<String>,
     pub base_model: Option<String>,
+    /// What the chat endpoint does with a client's system messages; keep when `None`.
+    pub client_system_messages: Option<ClientSystemMessages>,
 }
 
 /// Changes to a custom model: `None` keeps a field; `Some(None)` clears the description.
@@ -39,6 +41,7 @@ pub struct ModelPatch {
     pub description: Option<Option<String>>,
     pub provider: Option<String>,
     pub base_model: Option<String>,
+    pub client_system_messages: Option<ClientSystemMessages>,
 }
 
 fn check_name(name: &str) -> Result<String> {
@@ -142,6 +145,7 @@ pub async fn create(
         )?),
         status: Set(ModelStatus::NotTrained),
         fine_tuned_model: Set(None),
+        client_system_messages: Set(new.client_system_messages.unwrap_or_default()),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -187,6 +191,9 @@ pub async fn update(
     }
     if let Some(base_model) = patch.base_model {
         model.base_model = Set(check_base_model(&base_model)?);
+    }
+    if let Some(policy) = patch.client_system_messages {
+        model.client_system_messages = Set(policy);
     }
     model.updated_at = Set(Utc::now());
     let model = model.update(&txn).await.map_err(map_unique(&name))?;

@@ -15,6 +15,8 @@ pub enum LedgerReason {
     BlockCredits,
     #[sea_orm(string_value = "refund")]
     Refund,
+    #[sea_orm(string_value = "chat_request")]
+    ChatRequest,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

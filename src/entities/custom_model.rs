@@ -17,6 +17,23 @@ pub enum ModelStatus {
     Failed,
 }
 
+/// What the chat endpoint does with the system messages a client sends along with the
+/// model's trained system prompt.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ClientSystemMessages {
+    /// Kept, after the trained system prompt.
+    #[default]
+    #[sea_orm(string_value = "keep")]
+    Keep,
+    /// Removed: only the trained system prompt reaches the model.
+    #[sea_orm(string_value = "discard")]
+    Discard,
+    /// The request is refused.
+    #[sea_orm(string_value = "reject")]
+    Reject,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "custom_model")]
 pub struct Model {
@@ -30,6 +47,8 @@ pub struct Model {
     pub base_model: String,
     pub status: ModelStatus,
     pub fine_tuned_model: Option<String>,
+    /// What the chat endpoint does with a client's system messages.
+    pub client_system_messages: ClientSystemMessages,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

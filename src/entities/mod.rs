@@ -1,6 +1,7 @@
 //! SeaORM entities: one file per table. They describe storage only; the API has its own types.
 
 pub mod api_token;
+pub mod chat_usage;
 pub mod credit_ledger;
 pub mod custom_model;
 pub mod exchange;

@@ -142,7 +142,7 @@ impl HttpClient {
     }
 }
 
-fn parse_base_url(base_url: &str) -> Result<Url, SetupError> {
+pub(super) fn parse_base_url(base_url: &str) -> Result<Url, SetupError> {
     let url = Url::parse(base_url.trim()).map_err(|error| {
         SetupError::InvalidBaseUrl(format!(
             "the base URL {} is not a URL ({error}); write it like \
@@ -160,7 +160,10 @@ fn parse_base_url(base_url: &str) -> Result<Url, SetupError> {
     Ok(url)
 }
 
-fn auth_header(api_key: &str, auth: AuthScheme) -> Result<(HeaderName, HeaderValue), SetupError> {
+pub(super) fn auth_header(
+    api_key: &str,
+    auth: AuthScheme,
+) -> Result<(HeaderName, HeaderValue), SetupError> {
     let api_key = api_key.trim();
     if api_key.is_empty() {
         return Err(SetupError::InvalidApiKey(

@@ -5,6 +5,7 @@
 //! OpenAI stops accepting new fine-tuning jobs on 2027-01-06; further providers are added as new
 //! adapters beside `openai.rs` and a new arm in [`connect`].
 
+mod chat;
 mod error;
 mod failure;
 mod http;
@@ -22,6 +23,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use chat::{chat_endpoint, ChatEndpoint};
 pub use error::ProviderError;
 pub use types::{
     CreateJobRequest, EventPage, Hyperparameters, ProviderCheckpoint, ProviderEvent, ProviderJob,

@@ -241,3 +241,22 @@ pub async fn check(
         },
     })
 }
+
+/// Where the workspace's `provider` answers chat completions, signed in with its stored key;
+/// `None` when the workspace has no credentials for that provider.
+pub async fn chat_endpoint(
+    app: &AppContext,
+    workspace_id: WorkspaceId,
+    provider: &str,
+) -> Result<Option<provider::ChatEndpoint>> {
+    let Some(row) = find(&app.db, workspace_id, provider).await? else {
+        return Ok(None);
+    };
+    let credentials = Credentials {
+        api_key: app.secrets.decrypt(&row.api_key_ciphertext)?,
+        base_url: row.base_url,
+    };
+    let endpoint = provider::chat_endpoint(provider, &credentials)
+        .map_err(|err| Error::bad_input("provider", err.to_string()))?;
+    Ok(Some(endpoint))
+}

@@ -199,6 +199,8 @@ impl TestApp {
             .expect("bind");
         let address = listener.local_addr().expect("address");
         let state = AppState::new(self.context(), &options);
+        let usage = state.chat.usage().run(self.db.clone(), Default::default());
+        tokio::spawn(usage);
         let router = app::router(state, &options).expect("router");
         tokio::spawn(app::serve(listener, router, std::future::pending()));
         format!("http://{address}")
@@ -269,6 +271,7 @@ pub fn http_options() -> HttpOptions {
         request_timeout: std::time::Duration::from_secs(30),
         query: Default::default(),
         sockets: Default::default(),
+        chat: Default::default(),
     }
 }
 

@@ -5,6 +5,7 @@
 mod announcements;
 mod auth;
 mod available_models;
+mod chat;
 mod cli;
 mod custom_models;
 mod global_rules;

@@ -3,9 +3,8 @@
 
 use chrono::Utc;
 use migration::{Alias, Migrator, MigratorTrait, Query};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
-use tuner::entities::custom_model::{self, ModelStatus};
 use tuner::entities::training_job::{self, JobHyperparameters};
 use tuner::{db, workspaces};
 use uuid::Uuid;
@@ -84,21 +83,35 @@ async fn hyperparameters_stored_as_text_are_read_after_the_migration() {
         .expect("older migrations");
     let workspace = workspaces::create(&db, "older").await.expect("workspace");
     let now = Utc::now();
-    let model = custom_model::ActiveModel {
-        id: Set(ModelId::generate()),
-        workspace_id: Set(workspace.id),
-        name: Set("support".to_owned()),
-        description: Set(None),
-        provider: Set("openai".to_owned()),
-        base_model: Set("gpt-4o-mini-2024-07-18".to_owned()),
-        status: Set(ModelStatus::NotTrained),
-        fine_tuned_model: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&db)
-    .await
-    .expect("model");
+    // Rows written as that schema had them: the entities describe the newest one.
+    let model_id = ModelId::generate();
+    let model = Query::insert()
+        .into_table(Alias::new("custom_model"))
+        .columns(
+            [
+                "id",
+                "workspace_id",
+                "name",
+                "provider",
+                "base_model",
+                "status",
+                "created_at",
+                "updated_at",
+            ]
+            .map(Alias::new),
+        )
+        .values_panic([
+            model_id.into(),
+            workspace.id.into(),
+            "support".into(),
+            "openai".into(),
+            "gpt-4o-mini-2024-07-18".into(),
+            "not_trained".into(),
+            now.into(),
+            now.into(),
+        ])
+        .to_owned();
+    db.execute(&model).await.expect("model");
     let id = Uuid::now_v7();
     let text = r#"{"n_epochs":2,"batch_size":null,"learning_rate_multiplier":0.25}"#;
     let insert = Query::insert()
@@ -125,7 +138,7 @@ async fn hyperparameters_stored_as_text_are_read_after_the_migration() {
         .values_panic([
             id.into(),
             workspace.id.into(),
-            model.id.into(),
+            model_id.into(),
             "failed".into(),
             "openai".into(),
             "gpt-4o-mini-2024-07-18".into(),
