@@ -28,6 +28,10 @@ pub enum ModelStatusGql {
     Ready,
     /// The last training job failed.
     Failed,
+    /// Trained; not callable until deployed. The provider (such as `together` or `nebius`)
+    /// serves a trained model only once it is deployed, so it is not in `availableModels` yet;
+    /// `fineTunedModel` names what was trained.
+    Trained,
 }
 
 /// A custom model: a named fine-tuning target and, once trained, the provider's model.
