@@ -61,7 +61,11 @@ impl DatasetCompiler {
     /// A compiler for a model (fine-tuned names use their base) on OpenAI's data rules that
     /// keeps the first `sample_lines` lines for the report.
     pub fn new(model: &str, sample_lines: usize) -> Self {
-        Self::with_rules(model, sample_lines, provider::profile_or_default("openai").data)
+        Self::with_rules(
+            model,
+            sample_lines,
+            provider::profile_or_default("openai").data,
+        )
     }
 
     /// A compiler for a model and the data rules of the provider it trains on.

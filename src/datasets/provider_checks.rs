@@ -43,13 +43,14 @@ impl ProviderChecks {
     pub(super) fn finish(self) -> [Option<DatasetIssue>; 2] {
         let (total, limit) = (self.bytes, self.rules.max_file_bytes);
         [
-            self.not_alternating.into_issue(TURNS_DO_NOT_ALTERNATE, |n| {
-                format!(
+            self.not_alternating
+                .into_issue(TURNS_DO_NOT_ALTERNATE, |n| {
+                    format!(
                     "{n} whose user and assistant turns do not alternate (user first, assistant \
                      last), which the provider requires; give each of those blocks whole \
                      exchanges"
                 )
-            }),
+                }),
             self.beyond_limit.into_issue(FILE_TOO_LARGE, |n| {
                 format!(
                     "the training file would be {} MB, over the provider's limit of {} MB; {n} \
@@ -78,3 +79,85 @@ fn alternates(example: &Example<'_>) -> bool {
     in_order && turns.last() == Some(&ASSISTANT)
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datasets::format::ChatMessage;
+    use crate::ids::{BlockId, TypedId};
+    use uuid::Uuid;
+
+    fn rules(strict: bool, max_file_bytes: u64) -> DataRules {
+        DataRules {
+            min_examples: 1,
+            strict_alternation: strict,
+            max_file_bytes,
+        }
+    }
+
+    fn message(role: &'static str) -> ChatMessage<'static> {
+        ChatMessage { role, content: "x" }
+    }
+
+    fn run(checks: &mut ProviderChecks, n: u128, roles: &[&'static str], bytes: u64) {
+        let messages: Vec<ChatMessage<'_>> = roles.iter().map(|r| message(r)).collect();
+        checks.check(&Example {
+            block_id: BlockId::from_uuid(Uuid::from_u128(n)),
+            messages: &messages,
+            tokens: 1,
+            line_key: n as u64,
+            bytes,
+        });
+    }
+
+    #[test]
+    fn strict_alternation_names_the_blocks_whose_turns_do_not_alternate() {
+        let mut checks = ProviderChecks::new(rules(true, u64::MAX));
+        run(
+            &mut checks,
+            1,
+            &[SYSTEM, USER, ASSISTANT, USER, ASSISTANT],
+            10,
+        );
+        run(&mut checks, 2, &[SYSTEM, USER, USER, ASSISTANT], 10);
+        run(&mut checks, 3, &[USER, ASSISTANT, ASSISTANT], 10);
+        run(&mut checks, 4, &[SYSTEM, USER], 10);
+        run(&mut checks, 5, &[SYSTEM], 10);
+        let [alternation, size] = checks.finish();
+        let issue = alternation.expect("an alternation error");
+        assert_eq!(issue.code, TURNS_DO_NOT_ALTERNATE);
+        let named: Vec<u128> = issue
+            .block_ids
+            .iter()
+            .map(|id| id.uuid().as_u128())
+            .collect();
+        assert_eq!(named, [2, 3, 4, 5]);
+        assert!(issue.message.starts_with("4 examples"), "{}", issue.message);
+        assert!(size.is_none());
+    }
+
+    #[test]
+    fn without_strict_alternation_nothing_is_reported() {
+        let mut checks = ProviderChecks::new(rules(false, u64::MAX));
+        run(&mut checks, 1, &[SYSTEM, USER, USER], 10);
+        assert!(checks.finish().iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn blocks_past_the_file_size_limit_are_named() {
+        let mut checks = ProviderChecks::new(rules(false, 2_500_000));
+        for n in 1..=4 {
+            run(&mut checks, n, &[USER, ASSISTANT], 1_000_000);
+        }
+        let [_, size] = checks.finish();
+        let issue = size.expect("too large");
+        assert_eq!(issue.code, FILE_TOO_LARGE);
+        let named: Vec<u128> = issue
+            .block_ids
+            .iter()
+            .map(|id| id.uuid().as_u128())
+            .collect();
+        assert_eq!(named, [3, 4]);
+        assert!(issue.message.contains("4 MB"), "{}", issue.message);
+        assert!(issue.message.contains("limit of 2 MB"), "{}", issue.message);
+    }
+}

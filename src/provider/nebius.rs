@@ -70,7 +70,10 @@ pub(crate) fn as_message(mut event: ProviderEvent) -> ProviderEvent {
 
 /// The trained result of a succeeded job: `JOB:CHECKPOINT` of its last checkpoint, the source
 /// Nebius registers a callable model from.
-pub(crate) fn trained_checkpoint(job_id: &str, checkpoints: &[ProviderCheckpoint]) -> Option<String> {
+pub(crate) fn trained_checkpoint(
+    job_id: &str,
+    checkpoints: &[ProviderCheckpoint],
+) -> Option<String> {
     checkpoints
         .iter()
         .max_by_key(|c| (c.step_number, c.created_at))

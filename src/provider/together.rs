@@ -128,7 +128,12 @@ impl FineTuningProvider for Together {
         let body = tw::create_job_body(request);
         // Not idempotent: after a lost answer the job is looked for with `find_job`.
         let job: JobWire = self
-            .send(Method::POST, &["fine-tunes"], Some(&body), Replay::UnsentOnly)
+            .send(
+                Method::POST,
+                &["fine-tunes"],
+                Some(&body),
+                Replay::UnsentOnly,
+            )
             .await?;
         Ok(job.into())
     }
@@ -176,8 +181,7 @@ impl FineTuningProvider for Together {
             .map_or(0, |at| at + 1);
         let limit = usize::try_from(limit.max(1)).unwrap_or(usize::MAX);
         let rest = newest_first.len().saturating_sub(start);
-        let events: Vec<ProviderEvent> =
-            newest_first.into_iter().skip(start).take(limit).collect();
+        let events: Vec<ProviderEvent> = newest_first.into_iter().skip(start).take(limit).collect();
         Ok(EventPage {
             has_more: rest > events.len(),
             events,

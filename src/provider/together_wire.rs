@@ -201,7 +201,11 @@ pub(crate) fn events(job_id: &str, oldest_first: Vec<EventWire>) -> Vec<Provider
         .into_iter()
         .map(|e| {
             let kind = e.kind.clone().unwrap_or_default();
-            let created = e.created_at.as_ref().map(|v| v.to_string()).unwrap_or_default();
+            let created = e
+                .created_at
+                .as_ref()
+                .map(|v| v.to_string())
+                .unwrap_or_default();
             let message = e.message.clone().unwrap_or_default();
             let content = format!("{job_id}\n{created}\n{kind}\n{:?}\n{message}", e.step);
             let digest = format!("{:x}", Sha256::digest(content.as_bytes()));
@@ -212,7 +216,11 @@ pub(crate) fn events(job_id: &str, oldest_first: Vec<EventWire>) -> Vec<Provider
                 id,
                 created_at: unix_seconds(e.created_at.as_ref()).unwrap_or_default(),
                 level: level(e.level.as_deref()),
-                message: if message.trim().is_empty() { kind } else { message },
+                message: if message.trim().is_empty() {
+                    kind
+                } else {
+                    message
+                },
                 kind: "message".to_owned(),
                 metrics: None,
             }

@@ -142,13 +142,17 @@ fn check_absolute_and_lora(h: &JobHyperparameters) -> Result<()> {
             ),
         ));
     }
-    if h.lora_rank.is_some_and(|n| !(1..=MAX_LORA_RANK).contains(&n)) {
+    if h.lora_rank
+        .is_some_and(|n| !(1..=MAX_LORA_RANK).contains(&n))
+    {
         return Err(Error::bad_input(
             "hyperparameters.loraRank",
             format!("loraRank must be between 1 and {MAX_LORA_RANK} (8, 16 and 64 are usual)"),
         ));
     }
-    if h.lora_alpha.is_some_and(|n| !(1..=MAX_LORA_ALPHA).contains(&n)) {
+    if h.lora_alpha
+        .is_some_and(|n| !(1..=MAX_LORA_ALPHA).contains(&n))
+    {
         return Err(Error::bad_input(
             "hyperparameters.loraAlpha",
             format!("loraAlpha must be between 1 and {MAX_LORA_ALPHA}"),
@@ -220,17 +224,32 @@ mod tests {
             learning_rate: Some(x),
             ..Default::default()
         };
-        assert_eq!(with(rate(0.0)).as_deref(), Some("hyperparameters.learningRate"));
-        assert_eq!(with(rate(0.5)).as_deref(), Some("hyperparameters.learningRate"));
+        assert_eq!(
+            with(rate(0.0)).as_deref(),
+            Some("hyperparameters.learningRate")
+        );
+        assert_eq!(
+            with(rate(0.5)).as_deref(),
+            Some("hyperparameters.learningRate")
+        );
         assert_eq!(with(rate(2e-5)), None);
         let lora = |rank: Option<u32>, alpha: Option<u32>| JobHyperparameters {
             lora_rank: rank,
             lora_alpha: alpha,
             ..Default::default()
         };
-        assert_eq!(with(lora(Some(0), None)).as_deref(), Some("hyperparameters.loraRank"));
-        assert_eq!(with(lora(Some(16), Some(513))).as_deref(), Some("hyperparameters.loraAlpha"));
-        assert_eq!(with(lora(None, Some(32))).as_deref(), Some("hyperparameters.loraRank"));
+        assert_eq!(
+            with(lora(Some(0), None)).as_deref(),
+            Some("hyperparameters.loraRank")
+        );
+        assert_eq!(
+            with(lora(Some(16), Some(513))).as_deref(),
+            Some("hyperparameters.loraAlpha")
+        );
+        assert_eq!(
+            with(lora(None, Some(32))).as_deref(),
+            Some("hyperparameters.loraRank")
+        );
         assert_eq!(with(lora(Some(16), Some(32))), None);
     }
 

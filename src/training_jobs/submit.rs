@@ -25,7 +25,9 @@ use crate::custom_models;
 use crate::entities::training_job;
 use crate::error::Result;
 use crate::ids::{ModelId, WorkspaceId};
-use crate::provider::{CreateJobRequest, FineTuningProvider, JobMarker, ProviderError, ProviderJob};
+use crate::provider::{
+    CreateJobRequest, FineTuningProvider, JobMarker, ProviderError, ProviderJob,
+};
 use crate::workspaces::credentials;
 
 /// Metadata key under which the provider job carries tuner's job id.

@@ -42,7 +42,8 @@ pub(crate) async fn fixture(provider: &Provider, credits: i64) -> Fixture {
     };
     let emulator = Emulator::spawn(config).await.expect("emulator");
     let set = "mutation($p: String!, $url: String!, $key: String!) { setProviderCredentials(provider: $p, apiKey: $key, baseUrl: $url) { provider } }";
-    let vars = json!({ "p": provider.id, "url": emulator.base_url_for(provider.dialect), "key": API_KEY });
+    let vars =
+        json!({ "p": provider.id, "url": emulator.base_url_for(provider.dialect), "key": API_KEY });
     app.admin_gql(set, vars).await.data();
     if credits != 0 {
         tuner::credits::grant(&app.db, app.workspace_id, credits)
@@ -51,7 +52,10 @@ pub(crate) async fn fixture(provider: &Provider, credits: i64) -> Fixture {
     }
     let create = "mutation($p: String!, $b: String!) { createCustomModel(input: {name: \"support\", provider: $p, baseModel: $b}) { id provider baseModel } }";
     let reply = app
-        .admin_gql(create, json!({ "p": provider.id, "b": provider.base_model }))
+        .admin_gql(
+            create,
+            json!({ "p": provider.id, "b": provider.base_model }),
+        )
         .await;
     let model = reply.data()["createCustomModel"].clone();
     assert_eq!(model["provider"], provider.id);

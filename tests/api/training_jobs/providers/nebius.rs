@@ -60,7 +60,11 @@ async fn a_nebius_job_trains_to_a_trained_model_with_a_loss_curve_from_checkpoin
     assert_eq!(done["model"]["status"], "TRAINED");
     assert!(available(&fixture).await.is_empty(), "not callable yet");
 
-    let checkpoints = nebius_get(&fixture, &format!("/fine_tuning/jobs/{remote_id}/checkpoints")).await;
+    let checkpoints = nebius_get(
+        &fixture,
+        &format!("/fine_tuning/jobs/{remote_id}/checkpoints"),
+    )
+    .await;
     let mut checkpoints = checkpoints["data"].as_array().expect("checkpoints").clone();
     checkpoints.sort_by_key(|c| c["step_number"].as_u64());
     let last = checkpoints.last().expect("a checkpoint");
@@ -70,7 +74,11 @@ async fn a_nebius_job_trains_to_a_trained_model_with_a_loss_curve_from_checkpoin
 
     let stored = followed(&fixture, job_id).await;
     let curve = stored["metrics"].as_array().expect("metrics");
-    assert_eq!(curve.len(), checkpoints.len(), "one point per checkpoint: {curve:?}");
+    assert_eq!(
+        curve.len(),
+        checkpoints.len(),
+        "one point per checkpoint: {curve:?}"
+    );
     for (point, checkpoint) in curve.iter().zip(&checkpoints) {
         assert_eq!(point["step"], checkpoint["step_number"]);
         assert_eq!(point["trainLoss"], checkpoint["metrics"]["train_loss"]);
@@ -86,13 +94,21 @@ async fn a_nebius_crash_between_create_and_commit_is_repaired_by_the_training_fi
     fixture.blocks(10, None).await;
     let context = fixture.app.context();
     let model_id = ModelId::parse("id", &fixture.model_id).expect("id");
-    let (job, file) = prepare(&context, fixture.app.workspace_id, model_id, &JobRequest::default())
-        .await
-        .expect("step 1");
+    let (job, file) = prepare(
+        &context,
+        fixture.app.workspace_id,
+        model_id,
+        &JobRequest::default(),
+    )
+    .await
+    .expect("step 1");
     let bytes = std::fs::read(file.path()).expect("compiled file");
     let form = reqwest::multipart::Form::new()
         .text("purpose", "fine-tune")
-        .part("file", reqwest::multipart::Part::bytes(bytes).file_name("t.jsonl"));
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name("t.jsonl"),
+        );
     let client = reqwest::Client::new();
     let uploaded: Value = client
         .post(url(&fixture, "/files"))
@@ -140,10 +156,17 @@ async fn a_nebius_job_is_cancelled_and_gives_its_blocks_back() {
     let job = fixture.run(json!({})).await.data()["runTrainingJob"].clone();
     fixture.emulator.advance(5);
     let cancel = "mutation($id: ID!) { cancelTrainingJob(id: $id) { status model { status } } }";
-    let reply = fixture.app.admin_gql(cancel, json!({ "id": job["id"] })).await;
+    let reply = fixture
+        .app
+        .admin_gql(cancel, json!({ "id": job["id"] }))
+        .await;
     let cancelled = reply.data()["cancelTrainingJob"].clone();
     assert_eq!(cancelled["status"], "CANCELLED");
     assert_eq!(cancelled["model"]["status"], "NOT_TRAINED");
-    assert!(fixture.statuses(&blocks).await.iter().all(|s| s == "NOT_TRAINED"));
+    assert!(fixture
+        .statuses(&blocks)
+        .await
+        .iter()
+        .all(|s| s == "NOT_TRAINED"));
     assert_eq!(fixture.credits().await.0, 1_000 - 100);
 }

@@ -58,7 +58,10 @@ async fn upload(fixture: &Fixture) -> String {
 
 /// Creates a Together job on `file` directly (as if tuner's answer had been lost).
 async fn create_remote(fixture: &Fixture, file: &str) -> String {
-    let url = format!("{}/fine-tunes", fixture.emulator.base_url_for(Dialect::Together));
+    let url = format!(
+        "{}/fine-tunes",
+        fixture.emulator.base_url_for(Dialect::Together)
+    );
     let job: Value = reqwest::Client::new()
         .post(url)
         .bearer_auth(API_KEY)
@@ -76,7 +79,8 @@ async fn create_remote(fixture: &Fixture, file: &str) -> String {
 async fn a_together_job_trains_to_a_model_that_is_trained_but_not_callable() {
     let fixture = fixture(&TOGETHER, 1_000).await;
     fixture.blocks(3, None).await;
-    let preview = "query($id: ID!) { trainingPreview(modelId: $id) { provider blockCount errors { code } } }";
+    let preview =
+        "query($id: ID!) { trainingPreview(modelId: $id) { provider blockCount errors { code } } }";
     let reply = fixture
         .app
         .admin_gql(preview, json!({ "id": fixture.model_id }))
@@ -84,7 +88,11 @@ async fn a_together_job_trains_to_a_model_that_is_trained_but_not_callable() {
     let preview = reply.data()["trainingPreview"].clone();
     assert_eq!(preview["provider"], "together");
     assert_eq!(preview["blockCount"], 3);
-    assert_eq!(preview["errors"], json!([]), "Together trains on 3 examples");
+    assert_eq!(
+        preview["errors"],
+        json!([]),
+        "Together trains on 3 examples"
+    );
 
     let hyperparameters =
         json!({ "nEpochs": 2, "learningRate": 2e-5, "loraRank": 16, "loraAlpha": 32 });
@@ -105,7 +113,10 @@ async fn a_together_job_trains_to_a_model_that_is_trained_but_not_callable() {
     assert_eq!(remote["n_epochs"], 2);
     assert_eq!(remote["suffix"], "v1");
     assert_eq!(
-        (&remote["training_type"]["lora_r"], &remote["training_type"]["lora_alpha"]),
+        (
+            &remote["training_type"]["lora_r"],
+            &remote["training_type"]["lora_alpha"]
+        ),
         (&json!(16), &json!(32))
     );
 
@@ -129,10 +140,17 @@ async fn a_together_job_trains_to_a_model_that_is_trained_but_not_callable() {
         .collect();
     let remote_events = together_get(&fixture, &format!("/fine-tunes/{remote_id}/events")).await;
     let remote_events = remote_events["data"].as_array().expect("events").len();
-    assert_eq!(messages.len(), remote_events, "every event once: {messages:?}");
+    assert_eq!(
+        messages.len(),
+        remote_events,
+        "every event once: {messages:?}"
+    );
     let curve = stored["metrics"].as_array().expect("metrics");
     let remote_metrics = together_get(&fixture, &format!("/fine-tunes/{remote_id}/metrics")).await;
-    let remote_metrics = remote_metrics["metrics"].as_array().expect("metrics").clone();
+    let remote_metrics = remote_metrics["metrics"]
+        .as_array()
+        .expect("metrics")
+        .clone();
     assert!(!curve.is_empty());
     assert_eq!(curve.len(), remote_metrics.len(), "{curve:?}");
     for (point, snapshot) in curve.iter().zip(&remote_metrics) {
@@ -148,7 +166,10 @@ async fn a_together_job_trains_to_a_model_that_is_trained_but_not_callable() {
     // Reading again stores nothing twice.
     fixture.refresh(job_id).await;
     let again = followed(&fixture, job_id).await;
-    assert_eq!(again["events"]["totalCount"], stored["events"]["totalCount"]);
+    assert_eq!(
+        again["events"]["totalCount"],
+        stored["events"]["totalCount"]
+    );
 }
 
 #[tokio::test]
@@ -165,12 +186,23 @@ async fn a_lost_answer_to_create_is_found_again_by_its_training_file() {
     assert_eq!(job["status"], "QUEUED", "{job}");
     let remote = fixture
         .emulator
-        .job_for(Dialect::Together, job["providerJobId"].as_str().expect("id"))
+        .job_for(
+            Dialect::Together,
+            job["providerJobId"].as_str().expect("id"),
+        )
         .expect("the job tuner recorded");
     assert_eq!(remote["training_file"], job["providerFileId"]);
     assert_ne!(remote["training_file"], other.as_str());
-    assert_eq!(fixture.emulator.requests("POST", CREATE), 2, "created once by tuner");
-    assert!(fixture.statuses(&blocks).await.iter().all(|s| s == "TRAINED"));
+    assert_eq!(
+        fixture.emulator.requests("POST", CREATE),
+        2,
+        "created once by tuner"
+    );
+    assert!(fixture
+        .statuses(&blocks)
+        .await
+        .iter()
+        .all(|s| s == "TRAINED"));
     charged_once(&fixture, 1_000, 2).await;
 }
 
@@ -237,17 +269,31 @@ async fn a_together_job_is_cancelled_and_gives_its_blocks_back() {
     let job = fixture.run(json!({})).await.data()["runTrainingJob"].clone();
     fixture.emulator.advance(5);
     let cancel = "mutation($id: ID!) { cancelTrainingJob(id: $id) { status model { status } } }";
-    let reply = fixture.app.admin_gql(cancel, json!({ "id": job["id"] })).await;
+    let reply = fixture
+        .app
+        .admin_gql(cancel, json!({ "id": job["id"] }))
+        .await;
     let cancelled = reply.data()["cancelTrainingJob"].clone();
     assert_eq!(cancelled["status"], "CANCELLED");
     assert_eq!(cancelled["model"]["status"], "NOT_TRAINED");
     let remote = fixture
         .emulator
-        .job_for(Dialect::Together, job["providerJobId"].as_str().expect("id"))
+        .job_for(
+            Dialect::Together,
+            job["providerJobId"].as_str().expect("id"),
+        )
         .expect("remote");
     assert_eq!(remote["status"], "cancelled");
-    assert!(fixture.statuses(&blocks).await.iter().all(|s| s == "NOT_TRAINED"));
-    assert_eq!(fixture.credits().await.0, 1_000 - 100, "block credits refunded");
+    assert!(fixture
+        .statuses(&blocks)
+        .await
+        .iter()
+        .all(|s| s == "NOT_TRAINED"));
+    assert_eq!(
+        fixture.credits().await.0,
+        1_000 - 100,
+        "block credits refunded"
+    );
 }
 
 #[tokio::test]
@@ -268,6 +314,10 @@ async fn server_errors_on_together_are_retried_and_nothing_is_lost_or_charged_tw
         .fail_next("GET", "/together/v1/fine-tunes/", 502, 2, None);
     let done = fixture.finish(job_id).await;
     assert_eq!(done["status"], "SUCCEEDED", "{done}");
-    assert!(fixture.statuses(&blocks).await.iter().all(|s| s == "TRAINED"));
+    assert!(fixture
+        .statuses(&blocks)
+        .await
+        .iter()
+        .all(|s| s == "TRAINED"));
     charged_once(&fixture, 1_000, 2).await;
 }
