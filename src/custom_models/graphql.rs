@@ -30,6 +30,10 @@ pub enum ModelStatusGql {
     Ready,
     /// The last training job failed.
     Failed,
+    /// Trained; not callable until deployed. The provider (such as `together` or `nebius`)
+    /// serves a trained model only once it is deployed, so it is not in `availableModels` yet;
+    /// `fineTunedModel` names what was trained.
+    Trained,
 }
 
 /// What the chat endpoint (`POST /v1/chat/completions`) does with the system messages a

@@ -11,21 +11,23 @@ use std::collections::HashSet;
 
 use super::format::{ChatMessage, ASSISTANT, USER};
 use super::models::ModelFacts;
+use super::provider_checks::ProviderChecks;
 use super::report::{
     DatasetIssue, DUPLICATE_EXAMPLE, EMPTY_CONTENT, EXAMPLE_TOO_LONG, MAX_ISSUE_BLOCK_IDS,
-    MIN_EXAMPLES, MISSING_USER_MESSAGE, TOO_FEW_EXAMPLES,
+    MISSING_USER_MESSAGE, TOO_FEW_EXAMPLES,
 };
 use crate::ids::BlockId;
+use crate::provider::DataRules;
 
 /// The blocks an issue concerns: the first few ids and how many in all.
 #[derive(Debug, Default)]
-struct Blocks {
+pub(super) struct Blocks {
     ids: Vec<BlockId>,
     count: usize,
 }
 
 impl Blocks {
-    fn note(&mut self, id: BlockId) {
+    pub(super) fn note(&mut self, id: BlockId) {
         self.count += 1;
         if self.ids.len() < MAX_ISSUE_BLOCK_IDS {
             self.ids.push(id);
@@ -33,7 +35,7 @@ impl Blocks {
     }
 
     /// The issue, if any block was noted; `message` gets e.g. "3 examples".
-    fn into_issue(
+    pub(super) fn into_issue(
         self,
         code: &'static str,
         message: impl FnOnce(String) -> String,
@@ -54,6 +56,8 @@ pub(super) struct Example<'a> {
     pub tokens: usize,
     /// A 64-bit digest of the exact line (equal lines, equal keys).
     pub line_key: u64,
+    /// Bytes of the line with its newline.
+    pub bytes: u64,
 }
 
 /// Running state of every check.
@@ -67,11 +71,14 @@ pub(super) struct Checks {
     seen: HashSet<u64>,
     duplicates: Blocks,
     missing_user: Blocks,
+    provider: ProviderChecks,
 }
 
 impl Checks {
-    pub fn new(facts: ModelFacts) -> Self {
+    /// Checks for a model's facts and the provider's data rules.
+    pub fn new(facts: ModelFacts, rules: DataRules) -> Self {
         Self {
+            provider: ProviderChecks::new(rules),
             facts,
             all: Blocks::default(),
             too_long: Blocks::default(),
@@ -106,14 +113,16 @@ impl Checks {
         if !self.seen.insert(example.line_key) {
             self.duplicates.note(id);
         }
+        self.provider.check(example);
     }
 
     /// The errors and the warnings found.
     pub fn finish(self) -> (Vec<DatasetIssue>, Vec<DatasetIssue>) {
         let examples = self.all.count;
-        let too_few = (examples < MIN_EXAMPLES).then(|| DatasetIssue {
+        let min = self.provider.rules().min_examples;
+        let too_few = (examples < min).then(|| DatasetIssue {
             code: TOO_FEW_EXAMPLES,
-            message: too_few_message(examples),
+            message: too_few_message(examples, min),
             block_ids: self.all.ids,
             count: examples,
         });
@@ -129,6 +138,7 @@ impl Checks {
                 )
             }),
         ];
+        let errors = errors.into_iter().chain(self.provider.finish());
         let warnings = [
             self.duplicates.into_issue(DUPLICATE_EXAMPLE, |n| {
                 format!(
@@ -141,7 +151,7 @@ impl Checks {
             }),
         ];
         (
-            errors.into_iter().flatten().collect(),
+            errors.flatten().collect(),
             warnings.into_iter().flatten().collect(),
         )
     }
@@ -153,12 +163,12 @@ fn examples(n: usize) -> String {
     format!("{n} example{plural}")
 }
 
-fn too_few_message(n: usize) -> String {
+fn too_few_message(n: usize, min: usize) -> String {
     format!(
-        "the dataset has {}; the provider needs at least {MIN_EXAMPLES}: add {} more training \
+        "the dataset has {}; the provider needs at least {min}: add {} more training \
          block(s)",
         examples(n),
-        MIN_EXAMPLES - n
+        min - n
     )
 }
 

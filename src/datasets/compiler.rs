@@ -15,6 +15,7 @@ use super::models::ModelFacts;
 use super::report::DatasetReport;
 use super::tokens::TokenCounter;
 use crate::ids::BlockId;
+use crate::provider::{self, DataRules};
 use crate::training_blocks::validation::ExchangeText;
 
 /// What was written for one block.
@@ -57,9 +58,18 @@ pub struct DatasetCompiler {
 }
 
 impl DatasetCompiler {
-    /// A compiler for a model (fine-tuned names use their base) that keeps the first
-    /// `sample_lines` lines for the report.
+    /// A compiler for a model (fine-tuned names use their base) on OpenAI's data rules that
+    /// keeps the first `sample_lines` lines for the report.
     pub fn new(model: &str, sample_lines: usize) -> Self {
+        Self::with_rules(
+            model,
+            sample_lines,
+            provider::profile_or_default("openai").data,
+        )
+    }
+
+    /// A compiler for a model and the data rules of the provider it trains on.
+    pub fn with_rules(model: &str, sample_lines: usize, rules: DataRules) -> Self {
         let facts = ModelFacts::for_model(model);
         Self {
             facts,
@@ -70,7 +80,7 @@ impl DatasetCompiler {
             tokens: TokenStats::default(),
             file_hash: Sha256::new(),
             file_bytes: 0,
-            checks: Checks::new(facts),
+            checks: Checks::new(facts, rules),
         }
     }
 
@@ -100,6 +110,7 @@ impl DatasetCompiler {
             messages: &chat.messages,
             tokens,
             line_key: u64::from_le_bytes(key),
+            bytes: line.len() as u64 + 1,
         });
         self.tokens.add(tokens, self.examples == 0);
         self.examples += 1;

@@ -6,5 +6,6 @@ pub mod estimate;
 pub mod format;
 pub mod models;
 pub mod prices;
+mod provider_checks;
 pub mod report;
 pub mod tokens;

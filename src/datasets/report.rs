@@ -5,17 +5,22 @@
 use crate::ids::BlockId;
 use serde::Serialize;
 
-/// Fewest examples a provider accepts (OpenAI: `invalid_n_examples` below this).
+/// Fewest examples OpenAI accepts (`invalid_n_examples` below this); each provider's own
+/// minimum is in its data rules.
 pub const MIN_EXAMPLES: usize = 10;
 /// Most block ids an issue lists; `count` says how many blocks it concerns in all.
 pub const MAX_ISSUE_BLOCK_IDS: usize = 20;
 
-/// Error: the dataset has fewer than [`MIN_EXAMPLES`] examples.
+/// Error: the dataset has fewer examples than the provider needs.
 pub const TOO_FEW_EXAMPLES: &str = "TOO_FEW_EXAMPLES";
 /// Error: an example has more tokens than the model accepts.
 pub const EXAMPLE_TOO_LONG: &str = "EXAMPLE_TOO_LONG";
 /// Error: a user or assistant message is empty (or only whitespace).
 pub const EMPTY_CONTENT: &str = "EMPTY_CONTENT";
+/// Error: user and assistant turns do not alternate, and the provider requires it.
+pub const TURNS_DO_NOT_ALTERNATE: &str = "TURNS_DO_NOT_ALTERNATE";
+/// Error: the training file is larger than the provider accepts.
+pub const FILE_TOO_LARGE: &str = "FILE_TOO_LARGE";
 /// Warning: an example is an exact repeat of an earlier one.
 pub const DUPLICATE_EXAMPLE: &str = "DUPLICATE_EXAMPLE";
 /// Warning: an example has no user message.

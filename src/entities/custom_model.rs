@@ -15,6 +15,9 @@ pub enum ModelStatus {
     Ready,
     #[sea_orm(string_value = "failed")]
     Failed,
+    /// Trained, but the provider serves it only once it is deployed.
+    #[sea_orm(string_value = "trained")]
+    Trained,
 }
 
 /// What the chat endpoint does with the system messages a client sends along with the

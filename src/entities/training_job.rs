@@ -44,13 +44,26 @@ impl JobStatus {
 }
 
 /// The hyperparameters asked for a job, stored as a JSON object
-/// (`{"n_epochs": n|null, "batch_size": n|null, "learning_rate_multiplier": x|null}`);
-/// `None` means "auto" (the provider chooses).
+/// (`{"n_epochs": n|null, "batch_size": n|null, "learning_rate_multiplier": x|null,
+/// "learning_rate": x|null, "lora_rank": n|null, "lora_alpha": n|null}`); `None` means "auto"
+/// (the provider chooses). Keys missing from older rows read as `None`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, FromJsonQueryResult)]
 pub struct JobHyperparameters {
+    #[serde(default)]
     pub n_epochs: Option<u32>,
+    #[serde(default)]
     pub batch_size: Option<u32>,
+    #[serde(default)]
     pub learning_rate_multiplier: Option<f64>,
+    /// Absolute learning rate (providers that take one).
+    #[serde(default)]
+    pub learning_rate: Option<f64>,
+    /// LoRA rank (providers that train LoRA adapters).
+    #[serde(default)]
+    pub lora_rank: Option<u32>,
+    /// LoRA alpha.
+    #[serde(default)]
+    pub lora_alpha: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

@@ -2,16 +2,22 @@
 //! tuner talks to [`FineTuningProvider`] only, built by [`connect`] from a provider id (one of
 //! [`PROVIDERS`]), credentials and settings, and never learns which provider a job runs on.
 //!
-//! OpenAI stops accepting new fine-tuning jobs on 2027-01-06; further providers are added as new
-//! adapters beside `openai.rs` and a new arm in [`connect`].
+//! OpenAI stops accepting new fine-tuning jobs on 2027-01-06. Adapters: `openai.rs` (OpenAI,
+//! Azure OpenAI and, with its differences, Nebius Token Factory) and `together.rs` (Together
+//! AI). A provider's static facts (learning-rate style, data rules, serving) live in
+//! [`profile`]; a new provider is a new adapter, a profile and an arm in [`connect`].
 
 mod chat;
 mod error;
 mod failure;
 mod http;
 mod lenient;
+mod nebius;
 mod openai;
+mod profile;
 mod retry;
+mod together;
+mod together_wire;
 mod types;
 mod wire;
 
@@ -25,13 +31,20 @@ use std::time::Duration;
 
 pub use chat::{chat_endpoint, ChatEndpoint};
 pub use error::ProviderError;
+pub use profile::{
+    profile, profile_or_default, DataRules, LearningRate, Profile, Serving, PROVIDERS,
+};
 pub use types::{
-    CreateJobRequest, EventPage, Hyperparameters, ProviderCheckpoint, ProviderEvent, ProviderJob,
-    ProviderJobError, ProviderJobStatus, ProviderMetrics, UploadedFile,
+    CreateJobRequest, EventPage, Hyperparameters, JobMarker, ProviderCheckpoint, ProviderEvent,
+    ProviderJob, ProviderJobError, ProviderJobStatus, ProviderMetrics, UploadedFile,
 };
 
 pub use http::shared_client;
 use http::{AuthScheme, HttpClient};
+
+/// Metadata key under which a provider job carries tuner's job id (where the provider keeps
+/// metadata; see [`JobMarker`]).
+pub const JOB_ID_METADATA: &str = "tuner_job_id";
 
 /// A fine-tuning service. Methods retry transient failures themselves (per
 /// [`ProviderSettings`]); an `Err` is final for this call.
@@ -46,15 +59,12 @@ pub trait FineTuningProvider: Send + Sync {
         filename: &str,
     ) -> Result<UploadedFile, ProviderError>;
     /// Starts a job. Never repeated once the provider may have received it: after an
-    /// `Unavailable` error, look for the job with `find_jobs_by_metadata` before trying again.
+    /// `Unavailable` error, look for the job with `find_job` before trying again.
     async fn create_job(&self, request: &CreateJobRequest) -> Result<ProviderJob, ProviderError>;
     async fn get_job(&self, job_id: &str) -> Result<ProviderJob, ProviderError>;
-    /// GET /fine_tuning/jobs?metadata[key]=value (all pages).
-    async fn find_jobs_by_metadata(
-        &self,
-        key: &str,
-        value: &str,
-    ) -> Result<Vec<ProviderJob>, ProviderError>;
+    /// The job created for `marker`, if the provider has one: by metadata where the provider
+    /// keeps it, else the newest job trained on the marker's training file.
+    async fn find_job(&self, marker: &JobMarker) -> Result<Option<ProviderJob>, ProviderError>;
     async fn cancel_job(&self, job_id: &str) -> Result<ProviderJob, ProviderError>;
     /// One page of events, newest first; `after` = an event id to continue past (older).
     async fn list_events(
@@ -68,10 +78,15 @@ pub trait FineTuningProvider: Send + Sync {
         &self,
         job_id: &str,
     ) -> Result<Vec<ProviderCheckpoint>, ProviderError>;
+    /// Loss figures the provider reports outside its event log, as "metrics" events with
+    /// stable ids, oldest first (none where the event log carries them).
+    async fn list_metrics(&self, job_id: &str) -> Result<Vec<ProviderEvent>, ProviderError> {
+        let _ = job_id;
+        Ok(Vec::new())
+    }
+    /// When a model this provider trained can be called.
+    fn serving(&self) -> Serving;
 }
-
-/// The provider ids [`connect`] accepts.
-pub const PROVIDERS: &[&str] = &["openai", "azure-openai"];
 
 /// How to reach a provider account. `Debug` never shows the key.
 #[derive(Clone)]
@@ -119,10 +134,7 @@ impl Default for ProviderSettings {
 
 /// The base URL used when none is configured (None when the provider needs one).
 pub fn default_base_url(provider: &str) -> Option<&'static str> {
-    match provider {
-        "openai" => Some("https://api.openai.com/v1"),
-        _ => None,
-    }
+    profile(provider).and_then(|profile| profile.default_base_url)
 }
 
 /// Why a provider client cannot be set up from a workspace's credentials; each says what to fix.
@@ -153,8 +165,8 @@ pub fn connect(
     client: &reqwest::Client,
 ) -> Result<Arc<dyn FineTuningProvider>, SetupError> {
     let auth = match provider {
-        "openai" => AuthScheme::Bearer,
         "azure-openai" => AuthScheme::ApiKeyHeader,
+        "openai" | "together" | "nebius" => AuthScheme::Bearer,
         _ => return Err(SetupError::UnknownProvider(provider.to_owned())),
     };
     let configured = credentials
@@ -166,5 +178,9 @@ pub fn connect(
         return Err(SetupError::MissingBaseUrl(provider.to_owned()));
     };
     let http = HttpClient::new(client, base_url, &credentials.api_key, auth, settings)?;
-    Ok(Arc::new(openai::OpenAiCompatible::new(http)))
+    Ok(match provider {
+        "together" => Arc::new(together::Together::new(http)),
+        "nebius" => Arc::new(openai::OpenAiCompatible::new(http, openai::Flavour::Nebius)),
+        _ => Arc::new(openai::OpenAiCompatible::new(http, openai::Flavour::OpenAi)),
+    })
 }

@@ -1,5 +1,6 @@
 //! The adapter for OpenAI's fine-tuning API and servers that copy it (Azure OpenAI's v1 API,
-//! Nebius Token Factory, local emulators). They differ only in base URL and auth header.
+//! Nebius Token Factory, local emulators). OpenAI and Azure differ only in base URL and auth
+//! header; Nebius's differences (see [`super::nebius`]) are chosen by [`Flavour`].
 
 use std::path::Path;
 
@@ -11,8 +12,8 @@ use tokio_util::io::ReaderStream;
 use super::http::{HttpClient, Replay};
 use super::wire::{self, CheckpointWire, EventWire, FileWire, JobWire, ListWire, ModelWire};
 use super::{
-    CreateJobRequest, EventPage, FineTuningProvider, ProviderCheckpoint, ProviderError,
-    ProviderJob, UploadedFile,
+    nebius, CreateJobRequest, EventPage, FineTuningProvider, JobMarker, ProviderCheckpoint,
+    ProviderError, ProviderEvent, ProviderJob, ProviderJobStatus, Serving, UploadedFile,
 };
 
 /// Page size for the list calls tuner pages through itself.
@@ -20,14 +21,40 @@ const PAGE_SIZE: u32 = 100;
 /// Read size when streaming a training file.
 const UPLOAD_CHUNK: usize = 64 * 1024;
 
+/// Which copy of OpenAI's API an adapter speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flavour {
+    /// OpenAI itself and Azure OpenAI: metadata on jobs, multipliers, models callable at once.
+    OpenAi,
+    /// Nebius Token Factory: absolute learning rate, LoRA fields, no metadata, losses on
+    /// checkpoints, models callable once a checkpoint is registered.
+    Nebius,
+}
+
 /// An OpenAI-compatible fine-tuning API.
 pub(crate) struct OpenAiCompatible {
     http: HttpClient,
+    flavour: Flavour,
 }
 
 impl OpenAiCompatible {
-    pub(crate) fn new(http: HttpClient) -> Self {
-        Self { http }
+    pub(crate) fn new(http: HttpClient, flavour: Flavour) -> Self {
+        Self { http, flavour }
+    }
+
+    /// Every job on the provider's list that `keep` accepts, newest first.
+    async fn jobs_where(
+        &self,
+        filter: &[(String, String)],
+        keep: impl Fn(&ProviderJob) -> bool,
+    ) -> Result<Vec<ProviderJob>, ProviderError> {
+        let segments = ["fine_tuning", "jobs"];
+        let mut jobs = self
+            .all_pages::<ProviderJob, JobWire>(&segments, filter, |job| job.id.clone())
+            .await?;
+        jobs.retain(keep);
+        jobs.sort_by_key(|job| std::cmp::Reverse(job.created_at));
+        Ok(jobs)
     }
 
     async fn get<T: DeserializeOwned>(
@@ -166,9 +193,12 @@ impl FineTuningProvider for OpenAiCompatible {
     }
 
     async fn create_job(&self, request: &CreateJobRequest) -> Result<ProviderJob, ProviderError> {
-        let body = wire::create_job_body(request);
+        let body = match self.flavour {
+            Flavour::OpenAi => wire::create_job_body(request),
+            Flavour::Nebius => nebius::create_job_body(request),
+        };
         // Not idempotent: a repeat after a timeout could start (and bill) a second job. Callers
-        // that lose an answer find the job again with `find_jobs_by_metadata`.
+        // that lose an answer find the job again with `find_job`.
         let job: JobWire = self
             .post(&["fine_tuning", "jobs"], Some(&body), Replay::UnsentOnly)
             .await?;
@@ -178,18 +208,31 @@ impl FineTuningProvider for OpenAiCompatible {
     async fn get_job(&self, job_id: &str) -> Result<ProviderJob, ProviderError> {
         let segments = ["fine_tuning", "jobs", job_segment(job_id)?];
         let job: JobWire = self.get(&segments, &[]).await?;
-        Ok(job.into())
+        let mut job: ProviderJob = job.into();
+        let unnamed = job.fine_tuned_model.is_none() && job.status == ProviderJobStatus::Succeeded;
+        if self.flavour == Flavour::Nebius && unnamed {
+            let checkpoints = self.list_checkpoints(&job.id).await?;
+            job.fine_tuned_model = nebius::trained_checkpoint(&job.id, &checkpoints);
+        }
+        Ok(job)
     }
 
-    async fn find_jobs_by_metadata(
-        &self,
-        key: &str,
-        value: &str,
-    ) -> Result<Vec<ProviderJob>, ProviderError> {
-        let filter = [(format!("metadata[{key}]"), value.to_owned())];
-        let segments = ["fine_tuning", "jobs"];
-        self.all_pages::<ProviderJob, JobWire>(&segments, &filter, |job| job.id.clone())
-            .await
+    async fn find_job(&self, marker: &JobMarker) -> Result<Option<ProviderJob>, ProviderError> {
+        let found = match self.flavour {
+            Flavour::OpenAi => {
+                let key = format!("metadata[{}]", super::JOB_ID_METADATA);
+                let filter = [(key, marker.tuner_job_id.clone())];
+                self.jobs_where(&filter, |_| true).await?
+            }
+            Flavour::Nebius => {
+                let Some(file) = marker.training_file.as_deref() else {
+                    return Ok(None);
+                };
+                self.jobs_where(&[], |job| job.training_file.as_deref() == Some(file))
+                    .await?
+            }
+        };
+        Ok(found.into_iter().next())
     }
 
     async fn cancel_job(&self, job_id: &str) -> Result<ProviderJob, ProviderError> {
@@ -209,7 +252,11 @@ impl FineTuningProvider for OpenAiCompatible {
         query.extend(after.map(|after| ("after".to_owned(), after.to_owned())));
         let page: ListWire<EventWire> = self.get(&segments, &query).await?;
         let has_more = page.has_more;
-        let events = page.into_data().into_iter().map(Into::into).collect();
+        let events = page.into_data().into_iter().map(Into::into);
+        let events = match self.flavour {
+            Flavour::OpenAi => events.collect(),
+            Flavour::Nebius => events.map(nebius::as_message).collect(),
+        };
         Ok(EventPage { events, has_more })
     }
 
@@ -222,5 +269,22 @@ impl FineTuningProvider for OpenAiCompatible {
             checkpoint.id.clone()
         })
         .await
+    }
+
+    async fn list_metrics(&self, job_id: &str) -> Result<Vec<ProviderEvent>, ProviderError> {
+        match self.flavour {
+            Flavour::OpenAi => Ok(Vec::new()),
+            Flavour::Nebius => {
+                let checkpoints = self.list_checkpoints(job_id).await?;
+                Ok(nebius::checkpoint_metrics(&checkpoints))
+            }
+        }
+    }
+
+    fn serving(&self) -> Serving {
+        match self.flavour {
+            Flavour::OpenAi => Serving::Immediate,
+            Flavour::Nebius => Serving::AfterDeployment,
+        }
     }
 }

@@ -19,7 +19,25 @@ pub struct UploadedFile {
 pub struct Hyperparameters {
     pub n_epochs: Option<u32>,
     pub batch_size: Option<u32>,
+    /// OpenAI-style scale of the provider's learning rate.
     pub learning_rate_multiplier: Option<f64>,
+    /// Absolute learning rate (Together, Nebius).
+    pub learning_rate: Option<f64>,
+    /// LoRA rank; LoRA training is asked for when this or `lora_alpha` is set.
+    pub lora_rank: Option<u32>,
+    /// LoRA alpha (scaling).
+    pub lora_alpha: Option<u32>,
+}
+
+/// What identifies the provider job tuner created for one of its jobs, for finding it again
+/// after tuner lost the provider's answer (see [`super::FineTuningProvider::find_job`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobMarker {
+    /// tuner's job id, stored in the provider job's metadata where the provider keeps metadata.
+    pub tuner_job_id: String,
+    /// The uploaded training file's id, recorded before the job was created; providers without
+    /// metadata match jobs on it.
+    pub training_file: Option<String>,
 }
 
 /// What to train: a supervised fine-tuning job.
@@ -32,7 +50,7 @@ pub struct CreateJobRequest {
     pub hyperparameters: Hyperparameters,
     /// Added to the fine-tuned model's name by the provider.
     pub suffix: Option<String>,
-    /// Tags stored on the job; `find_jobs_by_metadata` finds the job again with them.
+    /// Tags stored on the job where the provider keeps metadata (others ignore them).
     pub metadata: BTreeMap<String, String>,
 }
 

@@ -13,6 +13,7 @@ use crate::entities::training_job_block;
 use crate::error::{Error, Result};
 use crate::global_rules;
 use crate::ids::{BlockId, WorkspaceId};
+use crate::provider::DataRules;
 use crate::training_blocks::listing::{BlockFilter, BlockPages};
 
 /// Blocks compiled per page: memory holds one page of blocks at a time.
@@ -57,11 +58,17 @@ pub struct DatasetBuilder {
 }
 
 impl DatasetBuilder {
-    /// A builder for the blocks of `select`, with the global `rules` in order, for `model`.
-    pub fn new(select: Select<training_block::Entity>, rules: Vec<String>, model: &str) -> Self {
+    /// A builder for the blocks of `select`, with the global `rules` in order, for `model`
+    /// and the provider's data rules `data`.
+    pub fn new(
+        select: Select<training_block::Entity>,
+        rules: Vec<String>,
+        model: &str,
+        data: DataRules,
+    ) -> Self {
         Self {
             pages: BlockPages::new(select, PAGE_SIZE),
-            compiler: DatasetCompiler::new(model, SAMPLE_LINES),
+            compiler: DatasetCompiler::with_rules(model, SAMPLE_LINES, data),
             rules,
         }
     }

@@ -64,14 +64,18 @@ pub async fn fetch_new(
         }
     }
     events.reverse();
-    let checkpoints = if matches!(
+    let started = !matches!(
         status,
         ProviderJobStatus::ValidatingFiles | ProviderJobStatus::Queued
-    ) {
-        Vec::new()
-    } else {
-        new_checkpoints(db, provider, job_id, provider_job_id).await?
-    };
+    );
+    if !started {
+        return Ok(Fetched {
+            events,
+            checkpoints: Vec::new(),
+        });
+    }
+    let checkpoints = new_checkpoints(db, provider, job_id, provider_job_id).await?;
+    events.extend(new_metrics(db, provider, job_id, provider_job_id).await?);
     Ok(Fetched {
         events,
         checkpoints,
@@ -95,6 +99,24 @@ async fn known_event_ids(
         .all(db)
         .await?;
     Ok(known.into_iter().collect())
+}
+
+/// Loss figures the provider reports outside its event log (see
+/// [`FineTuningProvider::list_metrics`]) that tuner has not stored yet, oldest first.
+async fn new_metrics(
+    db: &impl ConnectionTrait,
+    provider: &dyn FineTuningProvider,
+    job_id: JobId,
+    provider_job_id: &str,
+) -> Result<Vec<ProviderEvent>> {
+    let mut points = provider
+        .list_metrics(provider_job_id)
+        .await
+        .map_err(provider_error)?;
+    let ids = points.iter().map(|e| e.id.clone()).collect();
+    let known = known_event_ids(db, job_id, ids).await?;
+    points.retain(|e| !known.contains(&e.id));
+    Ok(points)
 }
 
 async fn new_checkpoints(

@@ -6,7 +6,8 @@
 //!      |                              model TRAINING, fee + block credits charged)
 //!      +--fail_unsubmitted----------> FAILED (nothing was changed or charged)
 //! active --apply (provider's word)--> another active state, or an end:
-//!      SUCCEEDED: model READY with the fine-tuned model
+//!      SUCCEEDED: model READY with the fine-tuned model, or TRAINED (not callable until
+//!      deployed) when the provider serves models only after a deployment
 //!      FAILED / CANCELLED: blocks back to NOT_TRAINED, block credits refunded, model back to
 //!      READY (an earlier fine-tuned model), NOT_TRAINED (cancelled) or FAILED
 //! ```
@@ -27,7 +28,7 @@ use crate::entities::training_job::{self, JobStatus};
 use crate::entities::training_job_block;
 use crate::error::{Error, Result};
 use crate::ids::JobId;
-use crate::provider::{ProviderError, ProviderJob, ProviderJobStatus};
+use crate::provider::{ProviderError, ProviderJob, ProviderJobStatus, Serving};
 use crate::{credits, db, workspaces};
 
 /// tuner's status for a provider status; statuses tuner does not know count as running.
@@ -48,11 +49,13 @@ fn timestamp(seconds: i64) -> Option<DateTime<Utc>> {
 }
 
 /// Stores what the provider says of a submitted job; when the job just ended, settles it.
+/// `serving` says when the provider's trained models can be called.
 pub async fn apply(
     txn: &DatabaseTransaction,
     settings: &TrainingSettings,
     job: training_job::Model,
     remote: &ProviderJob,
+    serving: Serving,
 ) -> Result<training_job::Model> {
     let was_terminal = job.status.is_terminal();
     let mut updated: training_job::ActiveModel = job.into();
@@ -65,7 +68,7 @@ pub async fn apply(
     updated.updated_at = Set(Utc::now());
     let job = updated.update(txn).await?;
     if !was_terminal && job.status.is_terminal() {
-        settle(txn, settings, &job).await?;
+        settle(txn, settings, &job, serving).await?;
     }
     Ok(job)
 }
@@ -75,6 +78,7 @@ async fn settle(
     txn: &DatabaseTransaction,
     settings: &TrainingSettings,
     job: &training_job::Model,
+    serving: Serving,
 ) -> Result<()> {
     let Some(model) = custom_model::Entity::find_by_id(job.model_id)
         .one(txn)
@@ -82,15 +86,20 @@ async fn settle(
     else {
         return Ok(());
     };
+    // A trained model the provider serves only once deployed is TRAINED, not READY.
+    let trained = match serving {
+        Serving::Immediate => ModelStatus::Ready,
+        Serving::AfterDeployment => ModelStatus::Trained,
+    };
     let mut model: custom_model::ActiveModel = model.into();
     if job.status == JobStatus::Succeeded {
-        model.status = Set(ModelStatus::Ready);
+        model.status = Set(trained);
         model.fine_tuned_model = Set(job.fine_tuned_model.clone());
     } else {
         give_blocks_back(txn, settings, job).await?;
         let previous = model.fine_tuned_model.clone().take().flatten();
         model.status = Set(match (previous.is_some(), job.status) {
-            (true, _) => ModelStatus::Ready,
+            (true, _) => trained,
             (false, JobStatus::Cancelled) => ModelStatus::NotTrained,
             (false, _) => ModelStatus::Failed,
         });
@@ -186,6 +195,7 @@ pub async fn complete_submission(
     app: &AppContext,
     job_id: JobId,
     remote: &ProviderJob,
+    serving: Serving,
 ) -> Result<training_job::Model> {
     let settings = &app.training;
     let txn = db::begin_write(&app.db).await?;
@@ -236,7 +246,7 @@ pub async fn complete_submission(
     submitted.submitted_at = Set(Some(now));
     submitted.status = Set(JobStatus::ValidatingFiles);
     let submitted = submitted.update(&txn).await?;
-    let job = apply(&txn, settings, submitted, remote).await?;
+    let job = apply(&txn, settings, submitted, remote, serving).await?;
     app.commit_job_change(txn, &job).await?;
     Ok(job)
 }

@@ -11,7 +11,7 @@ use sea_orm::{
 use tempfile::NamedTempFile;
 
 use super::dataset::{self, DatasetBuilder};
-use super::preview::{rule_texts, training_model};
+use super::preview::{data_rules, rule_texts, training_model};
 use super::request::JobRequest;
 use super::{active_for_model, submission_lease, TrainingSettings};
 use crate::app_context::AppContext;
@@ -34,6 +34,7 @@ pub async fn prepare(
     let txn = db::begin_write(&app.db).await?;
     workspaces::lock(&txn, workspace_id).await?;
     let model = custom_models::get(&txn, workspace_id, model_id).await?;
+    request.check_for_provider(&model.provider)?;
     if let Some(active) = active_for_model(&txn, workspace_id, model.id).await? {
         return Err(Error::conflict(
             "modelId",
@@ -47,10 +48,12 @@ pub async fn prepare(
     let job = insert_job(&txn, &model, &base_model, request).await?;
     let mut file = NamedTempFile::new().map_err(|err| Error::Internal(err.into()))?;
     let rules = rule_texts(&txn, workspace_id).await?;
+    let data = data_rules(&model.provider, app.training.max_file_bytes);
     let mut builder = DatasetBuilder::new(
         dataset::selection(workspace_id, request.tag.as_deref()),
         rules,
         &base_model,
+        data,
     );
     {
         let mut out = BufWriter::new(file.as_file_mut());
@@ -72,7 +75,7 @@ pub async fn prepare(
             format!("there are no NOT_TRAINED blocks{which} to train"),
         ));
     }
-    dataset::require_no_errors(&report, app.training.max_file_bytes)?;
+    dataset::require_no_errors(&report, data.max_file_bytes)?;
     let charge = app.training.charge(report.examples as u64);
     check_balance(&txn, &app.training, workspace_id, charge).await?;
     let mut job: training_job::ActiveModel = job.into();

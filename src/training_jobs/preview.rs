@@ -12,6 +12,7 @@ use crate::entities::custom_model;
 use crate::error::Result;
 use crate::global_rules;
 use crate::ids::{ModelId, WorkspaceId};
+use crate::provider::{self, DataRules};
 
 /// The preview of a training job.
 pub struct Preview {
@@ -34,12 +35,22 @@ pub struct Preview {
 }
 
 /// The model a job for `model` trains from: its fine-tuned model when it has one (incremental
-/// training), unless `from_base_model`; the base model otherwise.
+/// training) and its provider can continue from it, unless `from_base_model`; the base model
+/// otherwise.
 pub fn training_model(model: &custom_model::Model, from_base_model: bool) -> (String, bool) {
+    let continues = provider::profile_or_default(&model.provider).continues_from_fine_tuned;
     match &model.fine_tuned_model {
-        Some(fine_tuned) if !from_base_model => (fine_tuned.clone(), true),
+        Some(fine_tuned) if continues && !from_base_model => (fine_tuned.clone(), true),
         _ => (model.base_model.clone(), false),
     }
+}
+
+/// The data rules of the model's provider, with the training file limited to the smaller of
+/// the provider's limit and the server's (`max_file_bytes`).
+pub fn data_rules(provider_id: &str, max_file_bytes: u64) -> DataRules {
+    let mut rules = provider::profile_or_default(provider_id).data;
+    rules.max_file_bytes = rules.max_file_bytes.min(max_file_bytes);
+    rules
 }
 
 /// The texts of the workspace's global rules, in order.
@@ -61,10 +72,12 @@ pub async fn preview(
 ) -> Result<Preview> {
     let request = request.validated()?;
     let model = custom_models::get(db, workspace_id, model_id).await?;
+    request.check_for_provider(&model.provider)?;
     let (training_model, continues_training) = training_model(&model, request.from_base_model);
     let rules = rule_texts(db, workspace_id).await?;
     let select = dataset::selection(workspace_id, request.tag.as_deref());
-    let mut builder = DatasetBuilder::new(select, rules, &training_model);
+    let data = data_rules(&model.provider, settings.max_file_bytes);
+    let mut builder = DatasetBuilder::new(select, rules, &training_model, data);
     let mut sink = std::io::sink();
     while builder.next_page(db, &mut sink).await?.is_some() {}
     let system_prompt = builder.global_prompt();

@@ -1,5 +1,6 @@
 //! Repairs jobs left SUBMITTING by a crash between upload and bookkeeping: the provider job is
-//! found again by its metadata and the submission completed, or the job fails cleanly. Only
+//! found again (by its metadata, or by the training file recorded before it was created) and
+//! the submission completed, or the job fails cleanly. Only
 //! jobs whose submission lease has run out are touched (see [`super::submission_lease`]), so a
 //! submission still under way in a live process is left alone.
 
@@ -8,7 +9,7 @@ use sea_orm::{EntityTrait, QueryFilter};
 
 use super::lifecycle::{complete_submission, fail_unsubmitted};
 use super::submission_lease;
-use super::submit::find_by_metadata;
+use super::submit::find_remote;
 use crate::app_context::AppContext;
 use crate::entities::training_job;
 use crate::error::Result;
@@ -74,11 +75,11 @@ async fn reconcile_one(app: &AppContext, job: &training_job::Model) -> Result<Re
     };
     let remote = match &job.provider_job_id {
         Some(id) => provider.get_job(id).await.map(Some),
-        None => find_by_metadata(provider.as_ref(), job.id).await,
+        None => find_remote(provider.as_ref(), job).await,
     };
     match remote {
         Ok(Some(remote)) => {
-            complete_submission(app, job.id, &remote).await?;
+            complete_submission(app, job.id, &remote, provider.serving()).await?;
             Ok(Repair::Completed)
         }
         Err(err) => {

@@ -1,8 +1,10 @@
 //! `runTrainingJob`: record the job and its exact blocks, upload, start, then mark and charge.
 //!
 //! 1. [`super::prepare`] records the job in one transaction, or changes nothing.
-//! 2. The file is uploaded and the provider job created, tagged with the job id in its metadata.
-//!    A failure here marks the job FAILED with the provider's message; nothing else changed.
+//! 2. The file is uploaded and its id committed, then the provider job created, tagged with
+//!    the job id in its metadata where the provider keeps metadata. A failure here marks the job
+//!    FAILED with the provider's message; nothing else changed. A lost answer is repaired with
+//!    [`find_remote`], by metadata or by the recorded file id.
 //! 3. One write transaction marks the blocks TRAINED, moves job and model on, and charges
 //!    ([`super::lifecycle::complete_submission`]).
 //!    The submitting process holds a lease on the job from step 1 to the end of step 3 and
@@ -22,12 +24,14 @@ use crate::app_context::AppContext;
 use crate::custom_models;
 use crate::entities::training_job;
 use crate::error::Result;
-use crate::ids::{JobId, ModelId, WorkspaceId};
-use crate::provider::{CreateJobRequest, FineTuningProvider, ProviderError, ProviderJob};
+use crate::ids::{ModelId, WorkspaceId};
+use crate::provider::{
+    CreateJobRequest, FineTuningProvider, JobMarker, ProviderError, ProviderJob,
+};
 use crate::workspaces::credentials;
 
 /// Metadata key under which the provider job carries tuner's job id.
-pub const JOB_ID_METADATA: &str = "tuner_job_id";
+pub use crate::provider::JOB_ID_METADATA;
 
 /// Runs a training job for the model; returns the job as the provider left it (or FAILED with
 /// the provider's message when the submission failed).
@@ -39,6 +43,7 @@ pub async fn run(
 ) -> Result<training_job::Model> {
     let request = request.validated()?;
     let model = custom_models::get(&app.db, workspace_id, model_id).await?;
+    request.check_for_provider(&model.provider)?;
     let provider = credentials::connect(app, workspace_id, &model.provider).await?;
     let (job, file) = prepare(app, workspace_id, model_id, &request).await?;
     let job_id = job.id;
@@ -58,10 +63,12 @@ async fn submit(
         Ok(uploaded) => uploaded,
         Err(err) => return lifecycle::fail_submission(app, job.id, &err).await,
     };
+    // Committed before the job is created: a crash after creation is repaired by this id on
+    // providers that keep no metadata.
     let mut stored: training_job::ActiveModel = job.clone().into();
     stored.provider_file_id = Set(Some(uploaded.id.clone()));
     stored.updated_at = Set(Utc::now());
-    stored.update(&app.db).await?;
+    let job = stored.update(&app.db).await?;
     let request = CreateJobRequest {
         model: job.base_model.clone(),
         training_file: uploaded.id,
@@ -72,22 +79,27 @@ async fn submit(
     let created = match provider.create_job(&request).await {
         Ok(created) => created,
         // The request may have reached the provider before the connection failed.
-        Err(err) if err.is_transient() => match find_by_metadata(provider, job.id).await {
+        Err(err) if err.is_transient() => match find_remote(provider, &job).await {
             Ok(Some(found)) => found,
             _ => return lifecycle::fail_submission(app, job.id, &err).await,
         },
         Err(err) => return lifecycle::fail_submission(app, job.id, &err).await,
     };
-    lifecycle::complete_submission(app, job.id, &created).await
+    lifecycle::complete_submission(app, job.id, &created, provider.serving()).await
 }
 
-/// The provider job created for `job_id`, if the provider has one.
-pub async fn find_by_metadata(
+/// What identifies the provider job of `job`: its id and the training file it uploaded.
+pub fn marker(job: &training_job::Model) -> JobMarker {
+    JobMarker {
+        tuner_job_id: job.id.to_string(),
+        training_file: job.provider_file_id.clone(),
+    }
+}
+
+/// The provider job created for `job`, if the provider has one.
+pub async fn find_remote(
     provider: &dyn FineTuningProvider,
-    job_id: JobId,
+    job: &training_job::Model,
 ) -> Result<Option<ProviderJob>, ProviderError> {
-    let found = provider
-        .find_jobs_by_metadata(JOB_ID_METADATA, &job_id.to_string())
-        .await?;
-    Ok(found.into_iter().next())
+    provider.find_job(&marker(job)).await
 }

@@ -66,7 +66,7 @@ pub async fn record(
     let job = if current.status.is_terminal() {
         current
     } else {
-        lifecycle::apply(&txn, &app.training, current, remote).await?
+        lifecycle::apply(&txn, &app.training, current, remote, provider.serving()).await?
     };
     app.commit_job_change(txn, &job).await?;
     Ok(job)

@@ -49,8 +49,44 @@ pub struct Hyperparameters {
     pub n_epochs: Option<u32>,
     /// Examples per batch (1 to 256).
     pub batch_size: Option<u32>,
-    /// Scale of the learning rate (greater than 0, at most 10).
+    /// Scale of the provider's learning rate (greater than 0, at most 10); for `openai` and
+    /// `azure-openai` only (other providers take `learningRate`).
     pub learning_rate_multiplier: Option<f64>,
+    /// Absolute learning rate (greater than 0, at most 0.01; usually 0.00001 to 0.001); for
+    /// `together` and `nebius` only (OpenAI and Azure take `learningRateMultiplier`).
+    pub learning_rate: Option<f64>,
+    /// LoRA rank: the size of the trained adapter (1 to 256; 8, 16 or 64 are usual); for
+    /// `together` and `nebius` only. Asks for LoRA training.
+    pub lora_rank: Option<u32>,
+    /// LoRA alpha: how strongly the adapter counts (1 to 512; often twice the rank); needs
+    /// `loraRank`. On `together`, twice the rank when omitted.
+    pub lora_alpha: Option<u32>,
+}
+
+impl From<Hyperparameters> for JobHyperparameters {
+    fn from(h: Hyperparameters) -> Self {
+        JobHyperparameters {
+            n_epochs: h.n_epochs,
+            batch_size: h.batch_size,
+            learning_rate_multiplier: h.learning_rate_multiplier,
+            learning_rate: h.learning_rate,
+            lora_rank: h.lora_rank,
+            lora_alpha: h.lora_alpha,
+        }
+    }
+}
+
+impl From<JobHyperparameters> for Hyperparameters {
+    fn from(h: JobHyperparameters) -> Self {
+        Hyperparameters {
+            n_epochs: h.n_epochs,
+            batch_size: h.batch_size,
+            learning_rate_multiplier: h.learning_rate_multiplier,
+            learning_rate: h.learning_rate,
+            lora_rank: h.lora_rank,
+            lora_alpha: h.lora_alpha,
+        }
+    }
 }
 
 /// Which blocks a training job takes and how it trains.
@@ -73,11 +109,7 @@ impl From<TrainingJobInput> for JobRequest {
         let h = input.hyperparameters.unwrap_or_default();
         JobRequest {
             tag: input.tag,
-            hyperparameters: JobHyperparameters {
-                n_epochs: h.n_epochs,
-                batch_size: h.batch_size,
-                learning_rate_multiplier: h.learning_rate_multiplier,
-            },
+            hyperparameters: h.into(),
             suffix: input.suffix,
             from_base_model: input.from_base_model,
         }
@@ -139,12 +171,7 @@ impl TrainingJob {
     }
     /// The hyperparameters asked for (null: auto).
     async fn hyperparameters(&self) -> Hyperparameters {
-        let h = self.0.hyperparameters;
-        Hyperparameters {
-            n_epochs: h.n_epochs,
-            batch_size: h.batch_size,
-            learning_rate_multiplier: h.learning_rate_multiplier,
-        }
+        self.0.hyperparameters.into()
     }
     /// The suffix asked for the fine-tuned model's name.
     async fn suffix(&self) -> Option<&str> {

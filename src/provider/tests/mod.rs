@@ -1,9 +1,11 @@
 //! Tests of the provider plug against a scripted fake provider over real HTTP.
 
 mod fake;
+mod nebius;
 mod parsing;
 mod requests;
 mod retries;
+mod together;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -9,7 +9,7 @@ use super::{create_request, fast_settings, job_json, list_json};
 use std::sync::Arc;
 
 use crate::provider::{
-    default_base_url, shared_client, Credentials, FineTuningProvider, Hyperparameters,
+    default_base_url, shared_client, Credentials, FineTuningProvider, Hyperparameters, JobMarker,
     ProviderSettings, PROVIDERS,
 };
 
@@ -157,6 +157,7 @@ async fn create_job_sends_supervised_hyperparameters_with_auto_for_unset_values(
         n_epochs: Some(3),
         batch_size: None,
         learning_rate_multiplier: Some(0.5),
+        ..Hyperparameters::default()
     };
     request.suffix = None;
     provider.create_job(&request).await.expect("job");
@@ -186,7 +187,7 @@ async fn create_job_sends_supervised_hyperparameters_with_auto_for_unset_values(
 }
 
 #[tokio::test]
-async fn find_by_metadata_filters_and_follows_every_page() {
+async fn find_job_filters_by_metadata_and_follows_every_page() {
     let first = list_json(
         vec![
             job_json("ftjob-1", "running"),
@@ -197,12 +198,16 @@ async fn find_by_metadata_filters_and_follows_every_page() {
     let second = list_json(vec![job_json("ftjob-3", "succeeded")], false);
     let fake = FakeProvider::start(vec![Reply::json(200, first), Reply::json(200, second)]).await;
     let provider = fake.connect("openai", &fast_settings());
-    let jobs = provider.find_jobs_by_metadata("tuner_job", "job 1&x").await;
-    let ids: Vec<_> = jobs.expect("jobs").into_iter().map(|job| job.id).collect();
-    assert_eq!(ids, ["ftjob-1", "ftjob-2", "ftjob-3"]);
+    let marker = JobMarker {
+        tuner_job_id: "job 1&x".into(),
+        training_file: Some("file-abc123".into()),
+    };
+    let found = provider.find_job(&marker).await.expect("jobs");
+    assert_eq!(found.map(|job| job.id).as_deref(), Some("ftjob-1"));
 
     let sent = fake.requests();
-    let filter = ("metadata[tuner_job]".to_owned(), "job 1&x".to_owned());
+    assert_eq!(sent.len(), 2, "every page is read");
+    let filter = ("metadata[tuner_job_id]".to_owned(), "job 1&x".to_owned());
     assert!(sent
         .iter()
         .all(|r| r.path == "/v1/fine_tuning/jobs" && r.query.contains(&filter)));
@@ -245,12 +250,20 @@ fn connect_refuses_unknown_providers_and_azure_without_a_base_url() {
 
 #[test]
 fn provider_ids_and_default_base_urls_agree() {
-    assert_eq!(PROVIDERS, ["openai", "azure-openai"]);
+    assert_eq!(PROVIDERS, ["openai", "azure-openai", "together", "nebius"]);
     assert_eq!(
         default_base_url("openai"),
         Some("https://api.openai.com/v1")
     );
     assert_eq!(default_base_url("azure-openai"), None);
+    assert_eq!(
+        default_base_url("together"),
+        Some("https://api.together.xyz/v1")
+    );
+    assert_eq!(
+        default_base_url("nebius"),
+        Some("https://api.tokenfactory.nebius.com/v1")
+    );
 }
 
 #[test]

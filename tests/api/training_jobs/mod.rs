@@ -8,6 +8,7 @@ mod leases;
 mod lifecycle;
 mod loaders;
 mod preview;
+mod providers;
 mod run;
 mod shutdown;
 mod stored_hyperparameters;

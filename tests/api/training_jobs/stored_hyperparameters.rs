@@ -38,6 +38,7 @@ async fn hyperparameters_are_stored_typed_and_read_back_as_asked() {
         n_epochs: Some(3),
         batch_size: None,
         learning_rate_multiplier: Some(0.5),
+        ..JobHyperparameters::default()
     };
     assert_eq!(row.hyperparameters, expected);
 }
@@ -164,6 +165,7 @@ async fn hyperparameters_stored_as_text_are_read_after_the_migration() {
         n_epochs: Some(2),
         batch_size: None,
         learning_rate_multiplier: Some(0.25),
+        ..JobHyperparameters::default()
     };
     assert_eq!(row.hyperparameters, expected);
 }

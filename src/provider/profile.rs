@@ -1,0 +1,152 @@
+//! What each provider asks of a training job before anything is sent: how it takes the learning
+//! rate and LoRA settings, what its training data must respect, whether a trained model can be
+//! called at once, and where its API lives. Services read these facts through [`profile`]; they
+//! never match on provider ids themselves.
+
+/// How a provider takes the learning rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LearningRate {
+    /// A multiplier of the provider's own rate (OpenAI's `learning_rate_multiplier`).
+    Multiplier,
+    /// An absolute rate (`learning_rate`, e.g. 1e-5).
+    Absolute,
+}
+
+/// When a trained model can be called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serving {
+    /// As soon as the job succeeds (OpenAI, Azure OpenAI).
+    Immediate,
+    /// Only once it has been deployed (a dedicated endpoint, a registered model).
+    AfterDeployment,
+}
+
+/// What a provider's training file must respect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataRules {
+    /// Fewest examples the provider trains on.
+    pub min_examples: usize,
+    /// Whether user and assistant turns must alternate strictly (user first, assistant last).
+    pub strict_alternation: bool,
+    /// Largest training file the provider accepts, in bytes.
+    pub max_file_bytes: u64,
+}
+
+/// The facts tuner keeps about one provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Profile {
+    /// The provider id, one of [`super::PROVIDERS`].
+    pub id: &'static str,
+    /// The base URL used when the credentials give none.
+    pub default_base_url: Option<&'static str>,
+    /// How the learning rate is given.
+    pub learning_rate: LearningRate,
+    /// Whether LoRA rank and alpha can be set.
+    pub lora: bool,
+    /// What the training data must respect.
+    pub data: DataRules,
+    /// When a trained model can be called.
+    pub serving: Serving,
+    /// Whether a new job can start from the model an earlier job trained (incremental
+    /// training); when not, every job trains from the base model.
+    pub continues_from_fine_tuned: bool,
+}
+
+const MB: u64 = 1024 * 1024;
+
+/// OpenAI's rules; also what tuner assumes of a provider it does not know.
+const OPENAI_DATA: DataRules = DataRules {
+    min_examples: 10,
+    strict_alternation: false,
+    max_file_bytes: 512 * MB,
+};
+
+const PROFILES: &[Profile] = &[
+    Profile {
+        id: "openai",
+        default_base_url: Some("https://api.openai.com/v1"),
+        learning_rate: LearningRate::Multiplier,
+        lora: false,
+        data: OPENAI_DATA,
+        serving: Serving::Immediate,
+        continues_from_fine_tuned: true,
+    },
+    Profile {
+        id: "azure-openai",
+        default_base_url: None,
+        learning_rate: LearningRate::Multiplier,
+        lora: false,
+        data: OPENAI_DATA,
+        serving: Serving::Immediate,
+        continues_from_fine_tuned: true,
+    },
+    Profile {
+        id: "together",
+        default_base_url: Some("https://api.together.xyz/v1"),
+        learning_rate: LearningRate::Absolute,
+        lora: true,
+        data: DataRules {
+            min_examples: 1,
+            strict_alternation: true,
+            // The official SDK refuses files over 4.9 GB before uploading (assumed still so).
+            max_file_bytes: 4_900 * MB,
+        },
+        serving: Serving::AfterDeployment,
+        // Together continues with `from_checkpoint`, not by naming the tuned model; not yet built.
+        continues_from_fine_tuned: false,
+    },
+    Profile {
+        id: "nebius",
+        default_base_url: Some("https://api.tokenfactory.nebius.com/v1"),
+        learning_rate: LearningRate::Absolute,
+        lora: true,
+        data: DataRules {
+            min_examples: 10,
+            strict_alternation: false,
+            // Not documented; assumed like OpenAI's files API, which Nebius copies.
+            max_file_bytes: 512 * MB,
+        },
+        serving: Serving::AfterDeployment,
+        continues_from_fine_tuned: false,
+    },
+];
+
+/// The facts about a provider id, or `None` for an id tuner does not know.
+pub fn profile(provider: &str) -> Option<&'static Profile> {
+    PROFILES.iter().find(|profile| profile.id == provider)
+}
+
+/// The facts about a provider id; OpenAI's for an id tuner does not know (such a job fails
+/// when tuner connects to the provider, with a message naming the known ids).
+pub fn profile_or_default(provider: &str) -> &'static Profile {
+    profile(provider).unwrap_or(&PROFILES[0])
+}
+
+/// Every provider id tuner knows, in a stable order.
+pub const PROVIDERS: &[&str] = &["openai", "azure-openai", "together", "nebius"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_provider_id_has_a_profile_and_the_other_way_round() {
+        let ids: Vec<&str> = PROFILES.iter().map(|p| p.id).collect();
+        assert_eq!(ids, PROVIDERS);
+        assert_eq!(profile("nope"), None);
+        assert_eq!(profile_or_default("nope").id, "openai");
+    }
+
+    #[test]
+    fn new_providers_take_absolute_rates_and_need_a_deployment() {
+        for id in ["together", "nebius"] {
+            let p = profile_or_default(id);
+            assert_eq!(p.learning_rate, LearningRate::Absolute, "{id}");
+            assert_eq!(p.serving, Serving::AfterDeployment, "{id}");
+            assert!(p.lora, "{id}");
+        }
+        assert_eq!(profile_or_default("together").data.min_examples, 1);
+        assert!(profile_or_default("together").data.strict_alternation);
+        assert_eq!(profile_or_default("nebius").data.min_examples, 10);
+    }
+}

@@ -1,0 +1,209 @@
+//! The adapter for Together AI's fine-tuning API (`/files/upload`, `/fine-tunes`): uploads,
+//! jobs, typed events, `/metrics` loss snapshots and checkpoints. Together keeps no metadata on
+//! jobs, so a lost job is found again by its training file; a trained model is callable only
+//! once deployed on an endpoint.
+
+use std::path::Path;
+
+use reqwest::multipart::{Form, Part};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio_util::io::ReaderStream;
+
+use super::http::{HttpClient, Replay};
+use super::together_wire::{self as tw, CheckpointWire, DataWire, EventWire, JobWire, MetricsWire};
+use super::wire::{self, FileWire};
+use super::{
+    CreateJobRequest, EventPage, FineTuningProvider, JobMarker, ProviderCheckpoint, ProviderError,
+    ProviderEvent, ProviderJob, Serving, UploadedFile,
+};
+
+/// Read size when streaming a training file.
+const UPLOAD_CHUNK: usize = 64 * 1024;
+
+/// Together AI's fine-tuning API.
+pub(crate) struct Together {
+    http: HttpClient,
+}
+
+impl Together {
+    pub(crate) fn new(http: HttpClient) -> Self {
+        Self { http }
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        json: Option<&Value>,
+        replay: Replay,
+    ) -> Result<T, ProviderError> {
+        let label = format!("{method} /{}", segments.join("/"));
+        let body = self
+            .http
+            .execute(&label, replay, || async {
+                let request = self.http.request(method.clone(), segments);
+                Ok(match json {
+                    Some(json) => request.json(json),
+                    None => request,
+                })
+            })
+            .await?;
+        wire::decode(&label, &body)
+    }
+
+    async fn get<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T, ProviderError> {
+        self.send(Method::GET, segments, None, Replay::Safe).await
+    }
+}
+
+/// A job id as a URL segment; an empty id would silently address the job list instead.
+fn job_segment(job_id: &str) -> Result<&str, ProviderError> {
+    let job_id = job_id.trim();
+    if job_id.is_empty() {
+        return Err(ProviderError::NotFound {
+            message: "no job id was given".into(),
+        });
+    }
+    Ok(job_id)
+}
+
+/// A fresh multipart form for one upload attempt: the file is opened again and streamed.
+async fn upload_form(path: &Path, filename: &str) -> Result<Form, ProviderError> {
+    let unreadable = |error: std::io::Error| ProviderError::Protocol {
+        message: format!(
+            "could not read the training file {} before uploading it: {error}",
+            path.display()
+        ),
+    };
+    let file = tokio::fs::File::open(path).await.map_err(unreadable)?;
+    let length = file.metadata().await.map_err(unreadable)?.len();
+    let stream = ReaderStream::with_capacity(file, UPLOAD_CHUNK);
+    let part = Part::stream_with_length(reqwest::Body::wrap_stream(stream), length)
+        .file_name(filename.to_owned())
+        .mime_str("application/octet-stream")
+        .map_err(|error| ProviderError::Protocol {
+            message: format!("could not prepare the upload: {error}"),
+        })?;
+    Ok(Form::new()
+        .text("purpose", "fine-tune")
+        .text("file_name", filename.to_owned())
+        .part("file", part))
+}
+
+fn now_seconds() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[async_trait::async_trait]
+impl FineTuningProvider for Together {
+    async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
+        let answer: Value = self.get(&["models"]).await?;
+        Ok(tw::model_ids(&answer))
+    }
+
+    async fn upload_training_file(
+        &self,
+        path: &Path,
+        filename: &str,
+    ) -> Result<UploadedFile, ProviderError> {
+        let label = "POST /files/upload";
+        let body = self
+            .http
+            .execute(label, Replay::Safe, || async {
+                let form = upload_form(path, filename).await?;
+                Ok(self.http.upload(&["files", "upload"]).multipart(form))
+            })
+            .await?;
+        let file: FileWire = wire::decode(label, &body)?;
+        let bytes = match file.bytes {
+            Some(bytes) => bytes,
+            None => tokio::fs::metadata(path).await.map_or(0, |meta| meta.len()),
+        };
+        Ok(UploadedFile { id: file.id, bytes })
+    }
+
+    async fn create_job(&self, request: &CreateJobRequest) -> Result<ProviderJob, ProviderError> {
+        let body = tw::create_job_body(request);
+        // Not idempotent: after a lost answer the job is looked for with `find_job`.
+        let job: JobWire = self
+            .send(
+                Method::POST,
+                &["fine-tunes"],
+                Some(&body),
+                Replay::UnsentOnly,
+            )
+            .await?;
+        Ok(job.into())
+    }
+
+    async fn get_job(&self, job_id: &str) -> Result<ProviderJob, ProviderError> {
+        let job: JobWire = self.get(&["fine-tunes", job_segment(job_id)?]).await?;
+        Ok(job.into())
+    }
+
+    async fn find_job(&self, marker: &JobMarker) -> Result<Option<ProviderJob>, ProviderError> {
+        let Some(file) = marker.training_file.as_deref() else {
+            return Ok(None);
+        };
+        // Together lists every job in one answer (no pages), newest first.
+        let list: DataWire<JobWire> = self.get(&["fine-tunes"]).await?;
+        let newest = list
+            .into_data()
+            .into_iter()
+            .map(ProviderJob::from)
+            .filter(|job| job.training_file.as_deref() == Some(file))
+            .max_by_key(|job| job.created_at);
+        Ok(newest)
+    }
+
+    async fn cancel_job(&self, job_id: &str) -> Result<ProviderJob, ProviderError> {
+        let segments = ["fine-tunes", job_segment(job_id)?, "cancel"];
+        let job: JobWire = self
+            .send(Method::POST, &segments, None, Replay::Safe)
+            .await?;
+        Ok(job.into())
+    }
+
+    /// Together sends the whole log at once; `after` and `limit` page through it here.
+    async fn list_events(
+        &self,
+        job_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<EventPage, ProviderError> {
+        let segments = ["fine-tunes", job_segment(job_id)?, "events"];
+        let list: DataWire<EventWire> = self.get(&segments).await?;
+        let newest_first = tw::events(job_id.trim(), list.into_data());
+        let start = after
+            .and_then(|after| newest_first.iter().position(|e| e.id == after))
+            .map_or(0, |at| at + 1);
+        let limit = usize::try_from(limit.max(1)).unwrap_or(usize::MAX);
+        let rest = newest_first.len().saturating_sub(start);
+        let events: Vec<ProviderEvent> = newest_first.into_iter().skip(start).take(limit).collect();
+        Ok(EventPage {
+            has_more: rest > events.len(),
+            events,
+        })
+    }
+
+    async fn list_checkpoints(
+        &self,
+        job_id: &str,
+    ) -> Result<Vec<ProviderCheckpoint>, ProviderError> {
+        let segments = ["fine-tunes", job_segment(job_id)?, "checkpoints"];
+        let list: DataWire<CheckpointWire> = self.get(&segments).await?;
+        Ok(tw::checkpoints(job_id.trim(), list.into_data()))
+    }
+
+    async fn list_metrics(&self, job_id: &str) -> Result<Vec<ProviderEvent>, ProviderError> {
+        let segments = ["fine-tunes", job_segment(job_id)?, "metrics"];
+        let answer: MetricsWire = self.get(&segments).await?;
+        Ok(tw::metrics(job_id.trim(), answer, now_seconds()))
+    }
+
+    fn serving(&self) -> Serving {
+        Serving::AfterDeployment
+    }
+}
