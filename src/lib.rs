@@ -15,6 +15,7 @@ pub mod credits;
 pub mod custom_models;
 pub mod datasets;
 pub mod db;
+pub mod deployments;
 pub mod entities;
 pub mod error;
 pub mod global_rules;

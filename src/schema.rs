@@ -17,6 +17,7 @@ use crate::available_models::graphql::AvailableModelQuery;
 use crate::credits::graphql::CreditQuery;
 use crate::custom_models::graphql::{CustomModelMutation, CustomModelQuery};
 use crate::custom_models::loader::ModelLoader;
+use crate::deployments::graphql::DeploymentMutation;
 use crate::global_rules::graphql::{GlobalRuleMutation, GlobalRuleQuery};
 use crate::global_rules::loader::RuleLoader;
 use crate::graphql::answer_budget::AnswerBudget;
@@ -57,6 +58,7 @@ pub struct Mutation(
     GlobalRuleMutation,
     TrainingBlockMutation,
     CustomModelMutation,
+    DeploymentMutation,
     TransferMutation,
     TrainingJobMutation,
     CredentialsMutation,

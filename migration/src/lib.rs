@@ -8,6 +8,7 @@ mod m20261121_000003_job_tracking;
 mod m20261121_000004_job_leases;
 mod m20261201_000001_hyperparameters_json;
 mod m20261201_000002_chat_gateway;
+mod m20261201_000003_deployments;
 mod util;
 
 /// Every migration tuner knows, oldest first.
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_job_leases::Migration),
             Box::new(m20261201_000001_hyperparameters_json::Migration),
             Box::new(m20261201_000002_chat_gateway::Migration),
+            Box::new(m20261201_000003_deployments::Migration),
         ]
     }
 }

@@ -30,9 +30,17 @@ impl AvailableModel {
     async fn description(&self) -> Option<LargeText<&str>> {
         self.0.model.description.as_deref().map(LargeText)
     }
-    /// The model name to call the provider with, such as `ft:gpt-4o-mini-2024-07-18:org::abc`.
+    /// The exact model string to call the provider with, such as
+    /// `ft:gpt-4o-mini-2024-07-18:org::abc`, or a deployment's name where the provider serves
+    /// trained models only through one.
     async fn provider_model(&self) -> &str {
         &self.0.provider_model
+    }
+    /// The provider's OpenAI-compatible base URL to send `providerModel` to (with the
+    /// workspace's provider key), such as `https://api.openai.com/v1`; null when the workspace
+    /// has no credentials for it. Or call the model by `name` through tuner's own `/v1`.
+    async fn chat_base_url(&self) -> Option<&str> {
+        self.0.chat_base_url.as_deref()
     }
     /// The system prompt to send with every conversation: the global rules the model was
     /// trained with. Null when it was trained without rules.
@@ -44,11 +52,11 @@ impl AvailableModel {
     async fn base_model(&self) -> &str {
         &self.0.model.base_model
     }
-    /// The provider serving it, such as `openai`.
+    /// The provider serving it, such as `openai` (during a move, the one it is moving off).
     async fn provider(&self) -> &str {
-        &self.0.model.provider
+        &self.0.provider
     }
-    /// When its latest training job finished.
+    /// When the training job of the model it serves finished.
     async fn trained_at(&self) -> Option<DateTime<Utc>> {
         self.0.trained_at
     }
@@ -69,8 +77,9 @@ pub struct AvailableModelQuery;
 
 #[Object]
 impl AvailableModelQuery {
-    /// The workspace's READY custom models that have not retired, with the system prompt each
-    /// must be used with. Served from memory, refreshed by every change to the workspace's
+    /// The workspace's callable custom models that have not retired, with the system prompt
+    /// each must be used with. A model stays listed with the model it serves while a newer one
+    /// trains or deploys. Served from memory, refreshed by every change to the workspace's
     /// jobs, rules and models.
     async fn available_models(
         &self,

@@ -7,13 +7,13 @@ pub mod graphql;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
 
-use crate::entities::custom_model::{self, ModelStatus};
-use crate::entities::training_job::{self, JobStatus};
+use crate::entities::{custom_model, provider_credential, training_job};
 use crate::error::Result;
 use crate::global_rules;
-use crate::ids::{ModelId, WorkspaceId};
+use crate::ids::{JobId, WorkspaceId};
+use crate::provider;
 use crate::retirements::Retirements;
 use crate::tenancy::WorkspaceScoped;
 
@@ -21,9 +21,13 @@ use crate::tenancy::WorkspaceScoped;
 #[derive(Clone, Debug, PartialEq)]
 pub struct AvailableModel {
     pub model: custom_model::Model,
-    /// The provider's name of the fine-tuned model.
+    /// The exact model string to call the provider with.
     pub provider_model: String,
-    /// The system prompt the latest successful job trained with.
+    /// The provider serving it (that of the job it was trained by).
+    pub provider: String,
+    /// The provider's OpenAI-compatible base URL for chat, when known.
+    pub chat_base_url: Option<String>,
+    /// The system prompt the serving job trained with.
     pub system_prompt: Option<String>,
     /// When that job finished.
     pub trained_at: Option<DateTime<Utc>>,
@@ -40,47 +44,74 @@ impl AvailableModel {
     }
 }
 
-/// The workspace's READY models, retired ones included, oldest first; three statements.
+/// The workspace's callable models (those with a serving model, whatever their newest training
+/// is doing), retired ones included, oldest first; four statements.
 pub async fn load(
     db: &impl ConnectionTrait,
     retirements: &Retirements,
     workspace_id: WorkspaceId,
 ) -> Result<Vec<AvailableModel>> {
     let models = custom_model::Entity::in_workspace(workspace_id)
-        .filter(custom_model::Column::Status.eq(ModelStatus::Ready))
-        .filter(custom_model::Column::FineTunedModel.is_not_null())
+        .filter(custom_model::Column::ServingModel.is_not_null())
         .order_by_asc(custom_model::Column::Id)
         .all(db)
         .await?;
-    let latest = latest_successes(db, workspace_id).await?;
+    let serving = serving_jobs(db, workspace_id, &models).await?;
+    let chat_urls = chat_base_urls(db, workspace_id).await?;
     let rules = global_rules::list(db, workspace_id).await?;
     let current_prompt = global_rules::system_prompt(rules.iter().map(|r| r.text.as_str()), None);
     let available = models.into_iter().filter_map(|model| {
-        let provider_model = model.fine_tuned_model.clone()?;
-        let job = latest.get(&model.id);
-        let system_prompt = job.and_then(|j| j.system_prompt.clone());
+        let provider_model = model.serving_model.clone()?;
+        let job = serving.get(&model.serving_job_id?)?;
+        let system_prompt = job.system_prompt.clone();
         Some(AvailableModel {
             rules_changed_since_training: system_prompt != current_prompt,
-            trained_at: job.and_then(|j| j.finished_at.or(Some(j.updated_at))),
+            trained_at: job.finished_at.or(Some(job.updated_at)),
             system_prompt,
             provider_model,
-            retires_at: retirements.retires_at(&model.base_model),
+            chat_base_url: chat_urls.get(&job.provider).cloned().flatten(),
+            provider: job.provider.clone(),
+            retires_at: retirements.retires_at(&job.base_model),
             model,
         })
     });
     Ok(available.collect())
 }
 
-/// Each model's latest succeeded job.
-async fn latest_successes(
+/// The jobs whose models the given models serve, by id.
+async fn serving_jobs(
     db: &impl ConnectionTrait,
     workspace_id: WorkspaceId,
-) -> Result<HashMap<ModelId, training_job::Model>> {
-    let jobs = training_job::Entity::find()
-        .filter(training_job::Column::WorkspaceId.eq(workspace_id))
-        .filter(training_job::Column::Status.eq(JobStatus::Succeeded))
-        .order_by_asc(training_job::Column::Id)
+    models: &[custom_model::Model],
+) -> Result<HashMap<JobId, training_job::Model>> {
+    let ids: Vec<JobId> = models.iter().filter_map(|m| m.serving_job_id).collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let jobs = training_job::Entity::in_workspace(workspace_id)
+        .filter(training_job::Column::Id.is_in(ids))
         .all(db)
         .await?;
-    Ok(jobs.into_iter().map(|job| (job.model_id, job)).collect())
+    Ok(jobs.into_iter().map(|job| (job.id, job)).collect())
+}
+
+/// Each provider's chat base URL with the workspace's credentials (the configured base URL, or
+/// the provider's own).
+async fn chat_base_urls(
+    db: &impl ConnectionTrait,
+    workspace_id: WorkspaceId,
+) -> Result<HashMap<String, Option<String>>> {
+    let rows = provider_credential::Entity::in_workspace(workspace_id)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let url = row
+                .base_url
+                .filter(|url| !url.trim().is_empty())
+                .or_else(|| provider::default_base_url(&row.provider).map(str::to_owned));
+            (row.provider, url)
+        })
+        .collect())
 }

@@ -196,7 +196,7 @@ impl ChatGateway {
         }
         let slot = self.inner.limiter.admit(caller.token_id)?;
         let prepared = self.prepare(caller, body).await?;
-        let provider = prepared.model.model.provider.clone();
+        let provider = prepared.model.provider.clone();
         let app = &self.inner.app;
         let Some(endpoint) =
             credentials::chat_endpoint(app, caller.workspace_id, &provider).await?

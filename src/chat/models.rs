@@ -101,6 +101,11 @@ mod tests {
             status,
             fine_tuned_model: None,
             client_system_messages: Default::default(),
+            serving_job_id: None,
+            serving_model: None,
+            serving_deployment_id: None,
+            deployment_id: None,
+            deployment_state: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }

@@ -1,7 +1,7 @@
 //! GraphQL API of custom models.
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, ID};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::{ModelPatch, NewModel};
@@ -26,13 +26,16 @@ pub enum ModelStatusGql {
     NotTrained,
     /// A training job is running.
     Training,
-    /// A fine-tuned model is available under `fineTunedModel`.
+    /// The newest fine-tuned model (`fineTunedModel`) is callable: bots call `servingModel`.
     Ready,
     /// The last training job failed.
     Failed,
-    /// Trained; not callable until deployed. The provider (such as `together` or `nebius`)
-    /// serves a trained model only once it is deployed, so it is not in `availableModels` yet;
-    /// `fineTunedModel` names what was trained.
+    /// A deployment of the newest fine-tuned model is starting (`deploymentState` says how
+    /// far); a model served before keeps answering meanwhile.
+    Deploying,
+    /// Trained, not callable until deployed: the provider (such as `together` or `nebius`)
+    /// serves a trained model only once it is deployed (`deployCustomModel`); `fineTunedModel`
+    /// names what was trained.
     Trained,
 }
 
@@ -47,6 +50,20 @@ pub enum ClientSystemMessagesGql {
     Discard,
     /// The request is refused with a 400 that says so.
     Reject,
+}
+
+/// A provider deployment that makes a trained model callable.
+#[derive(SimpleObject)]
+pub struct ModelDeployment {
+    /// The provider's id of the deployment; null once it was removed.
+    id: Option<String>,
+    /// Its state in the provider's words (such as `PENDING`, `STARTED`, `validating`, `active`),
+    /// or why it is gone.
+    state: String,
+    /// True when bots call this deployment now.
+    serving: bool,
+    /// What a deployment on this provider costs.
+    cost: Option<String>,
 }
 
 /// A custom model: a named fine-tuning target and, once trained, the provider's model.
@@ -83,6 +100,26 @@ impl CustomModel {
     /// a training job has succeeded.
     async fn fine_tuned_model(&self) -> Option<&str> {
         self.0.fine_tuned_model.as_deref()
+    }
+    /// The exact model string bots call now (the fine-tuned model, or its deployment's name);
+    /// null when the model cannot be called. It can differ from `fineTunedModel` while a newer
+    /// model deploys or after a move.
+    async fn serving_model(&self) -> Option<&str> {
+        self.0.serving_model.as_deref()
+    }
+    /// The provider deployment of the newest fine-tuned model, where the provider serves
+    /// trained models only through one; null otherwise.
+    async fn deployment(&self) -> Option<ModelDeployment> {
+        let id = self.0.deployment_id.clone();
+        let state = self.0.deployment_state.clone()?;
+        let serving = id.is_some() && id == self.0.serving_deployment_id;
+        let cost = crate::provider::profile_or_default(&self.0.provider).deployment_cost;
+        Some(ModelDeployment {
+            id,
+            state,
+            serving,
+            cost: cost.map(str::to_owned),
+        })
     }
     /// What the chat endpoint does with the system messages a client sends.
     async fn client_system_messages(&self) -> ClientSystemMessagesGql {

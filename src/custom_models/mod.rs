@@ -146,6 +146,11 @@ pub async fn create(
         status: Set(ModelStatus::NotTrained),
         fine_tuned_model: Set(None),
         client_system_messages: Set(new.client_system_messages.unwrap_or_default()),
+        serving_job_id: Set(None),
+        serving_model: Set(None),
+        serving_deployment_id: Set(None),
+        deployment_id: Set(None),
+        deployment_state: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };

@@ -1,6 +1,6 @@
 //! Custom models: a named fine-tuning target and, once trained, the provider's model name.
 
-use crate::ids::{ModelId, WorkspaceId};
+use crate::ids::{JobId, ModelId, WorkspaceId};
 use sea_orm::entity::prelude::*;
 
 /// Lifecycle of a custom model.
@@ -15,6 +15,9 @@ pub enum ModelStatus {
     Ready,
     #[sea_orm(string_value = "failed")]
     Failed,
+    /// A deployment of the newest trained model is starting at the provider.
+    #[sea_orm(string_value = "deploying")]
+    Deploying,
     /// Trained, but the provider serves it only once it is deployed.
     #[sea_orm(string_value = "trained")]
     Trained,
@@ -52,6 +55,16 @@ pub struct Model {
     pub fine_tuned_model: Option<String>,
     /// What the chat endpoint does with a client's system messages.
     pub client_system_messages: ClientSystemMessages,
+    /// The succeeded job whose model bots call now; `None`: nothing is callable.
+    pub serving_job_id: Option<JobId>,
+    /// The exact model string bots call (a deployment's name where the provider needs one).
+    pub serving_model: Option<String>,
+    /// The provider deployment bots call now, where the provider needs one.
+    pub serving_deployment_id: Option<String>,
+    /// The provider deployment of the newest trained model (serving or starting).
+    pub deployment_id: Option<String>,
+    /// That deployment's state in the provider's words.
+    pub deployment_state: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

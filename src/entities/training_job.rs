@@ -104,6 +104,8 @@ pub struct Model {
     pub lease_owner: Option<String>,
     /// When the lease ends; another replica may then take the job over.
     pub lease_expires_at: Option<DateTimeUtc>,
+    /// Deploy the trained model when the job succeeds (providers that serve only deployments).
+    pub deploy_on_success: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

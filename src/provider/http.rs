@@ -66,6 +66,21 @@ impl HttpClient {
         })
     }
 
+    /// The same client on the base URL whose last segment is `segment` instead (a provider's
+    /// `/v0` API beside its `/v1`).
+    pub(crate) fn sibling(&self, segment: &str) -> Self {
+        let mut base = self.base.clone();
+        if let Ok(mut path) = base.path_segments_mut() {
+            path.pop_if_empty().pop().push(segment);
+        }
+        Self {
+            client: self.client.clone(),
+            base,
+            auth: self.auth.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+
     /// The base URL followed by `segments` (each percent-encoded as needed).
     pub(crate) fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.base.clone();

@@ -8,6 +8,7 @@
 //! [`profile`]; a new provider is a new adapter, a profile and an arm in [`connect`].
 
 mod chat;
+mod deployment;
 mod error;
 mod failure;
 mod http;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use chat::{chat_endpoint, ChatEndpoint};
+pub use deployment::{DeployRequest, Deployment, DeploymentState};
 pub use error::ProviderError;
 pub use profile::{
     profile, profile_or_default, DataRules, LearningRate, Profile, Serving, PROVIDERS,
@@ -86,6 +88,14 @@ pub trait FineTuningProvider: Send + Sync {
     }
     /// When a model this provider trained can be called.
     fn serving(&self) -> Serving;
+    /// Makes a trained model callable (providers that serve only deployments); the answer says
+    /// where the new deployment stands.
+    async fn deploy(&self, request: &DeployRequest) -> Result<Deployment, ProviderError>;
+    /// The deployment `id` as it stands; `None` when the provider no longer has it (providers
+    /// remove idle ones).
+    async fn get_deployment(&self, id: &str) -> Result<Option<Deployment>, ProviderError>;
+    /// Removes the deployment `id` (already gone is fine).
+    async fn undeploy(&self, id: &str) -> Result<(), ProviderError>;
 }
 
 /// How to reach a provider account. `Debug` never shows the key.

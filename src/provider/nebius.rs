@@ -79,3 +79,40 @@ pub(crate) fn trained_checkpoint(
         .max_by_key(|c| (c.step_number, c.created_at))
         .map(|c| format!("{job_id}:{}", c.id))
 }
+
+/// The JSON body of Nebius's `POST /v0/models`: registers a trained checkpoint (`source`,
+/// `ftjob-…:ftckpt_…`) as a custom model callable by the returned name.
+pub(crate) fn register_body(request: &super::DeployRequest) -> Value {
+    json!({
+        "name": request.name,
+        "base_model": request.base_model,
+        "source": request.trained_model,
+    })
+}
+
+/// A registered custom model (`validating`, `active`, `error`…): bots call it by its `name`,
+/// which is also how it is looked up and removed.
+pub(crate) fn registered_model(model: &Value) -> Result<super::Deployment, super::ProviderError> {
+    use super::DeploymentState;
+    let Some(name) = model.get("name").and_then(Value::as_str) else {
+        return Err(super::ProviderError::Protocol {
+            message: "the registered model has no name".into(),
+        });
+    };
+    let provider_state = model
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_owned();
+    let state = match provider_state.as_str() {
+        "active" => DeploymentState::Ready,
+        "error" | "failed" | "deleted" | "deleting" => DeploymentState::Down,
+        _ => DeploymentState::Pending,
+    };
+    Ok(super::Deployment {
+        id: name.to_owned(),
+        state,
+        provider_state,
+        model: name.to_owned(),
+    })
+}

@@ -12,8 +12,9 @@ use tokio_util::io::ReaderStream;
 use super::http::{HttpClient, Replay};
 use super::wire::{self, CheckpointWire, EventWire, FileWire, JobWire, ListWire, ModelWire};
 use super::{
-    nebius, CreateJobRequest, EventPage, FineTuningProvider, JobMarker, ProviderCheckpoint,
-    ProviderError, ProviderEvent, ProviderJob, ProviderJobStatus, Serving, UploadedFile,
+    nebius, CreateJobRequest, DeployRequest, Deployment, EventPage, FineTuningProvider, JobMarker,
+    ProviderCheckpoint, ProviderError, ProviderEvent, ProviderJob, ProviderJobStatus, Serving,
+    UploadedFile,
 };
 
 /// Page size for the list calls tuner pages through itself.
@@ -286,5 +287,65 @@ impl FineTuningProvider for OpenAiCompatible {
             Flavour::OpenAi => Serving::Immediate,
             Flavour::Nebius => Serving::AfterDeployment,
         }
+    }
+
+    /// Nebius: registers the trained checkpoint as a custom model (`POST /v0/models`).
+    async fn deploy(&self, request: &DeployRequest) -> Result<Deployment, ProviderError> {
+        if self.flavour != Flavour::Nebius {
+            return Err(not_deployable());
+        }
+        let v0 = self.http.sibling("v0");
+        let label = "POST /v0/models";
+        let body = nebius::register_body(request);
+        // Not repeated after a lost answer: the name would then be taken.
+        let answer = v0
+            .execute(label, Replay::UnsentOnly, || async {
+                Ok(v0.request(Method::POST, &["models"]).json(&body))
+            })
+            .await?;
+        nebius::registered_model(&wire::decode(label, &answer)?)
+    }
+
+    async fn get_deployment(&self, id: &str) -> Result<Option<Deployment>, ProviderError> {
+        if self.flavour != Flavour::Nebius {
+            return Ok(None);
+        }
+        let v0 = self.http.sibling("v0");
+        let label = "GET /v0/models/{name}";
+        let answer = v0
+            .execute(label, Replay::Safe, || async {
+                Ok(v0.request(Method::GET, &["models", id]))
+            })
+            .await;
+        match answer {
+            Ok(body) => nebius::registered_model(&wire::decode(label, &body)?).map(Some),
+            Err(ProviderError::NotFound { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn undeploy(&self, id: &str) -> Result<(), ProviderError> {
+        if self.flavour != Flavour::Nebius {
+            return Ok(());
+        }
+        let v0 = self.http.sibling("v0");
+        let answer = v0
+            .execute("DELETE /v0/models/{name}", Replay::Safe, || async {
+                Ok(v0.request(Method::DELETE, &["models", id]))
+            })
+            .await;
+        match answer {
+            Ok(_) | Err(ProviderError::NotFound { .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+fn not_deployable() -> ProviderError {
+    ProviderError::Rejected {
+        status: 400,
+        code: Some("deployment_not_needed".into()),
+        message: "this provider serves trained models as soon as training ends".into(),
+        param: None,
     }
 }

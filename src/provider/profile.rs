@@ -50,6 +50,8 @@ pub struct Profile {
     /// Whether a new job can start from the model an earlier job trained (incremental
     /// training); when not, every job trains from the base model.
     pub continues_from_fine_tuned: bool,
+    /// What a deployment costs, for providers that serve trained models only through one.
+    pub deployment_cost: Option<&'static str>,
 }
 
 const MB: u64 = 1024 * 1024;
@@ -70,6 +72,7 @@ const PROFILES: &[Profile] = &[
         data: OPENAI_DATA,
         serving: Serving::Immediate,
         continues_from_fine_tuned: true,
+        deployment_cost: None,
     },
     Profile {
         id: "azure-openai",
@@ -79,6 +82,7 @@ const PROFILES: &[Profile] = &[
         data: OPENAI_DATA,
         serving: Serving::Immediate,
         continues_from_fine_tuned: true,
+        deployment_cost: None,
     },
     Profile {
         id: "together",
@@ -94,6 +98,10 @@ const PROFILES: &[Profile] = &[
         serving: Serving::AfterDeployment,
         // Together continues with `from_checkpoint`, not by naming the tuned model; not yet built.
         continues_from_fine_tuned: false,
+        deployment_cost: Some(
+            "a dedicated endpoint (one H100 GPU) billed per minute while it runs, idle or not; \
+             Together stops it after 60 minutes without requests",
+        ),
     },
     Profile {
         id: "nebius",
@@ -108,6 +116,10 @@ const PROFILES: &[Profile] = &[
         },
         serving: Serving::AfterDeployment,
         continues_from_fine_tuned: false,
+        deployment_cost: Some(
+            "a registered LoRA model billed per token used, like the base model; nothing while \
+             unused",
+        ),
     },
 ];
 

@@ -8,15 +8,16 @@ use std::path::Path;
 use reqwest::multipart::{Form, Part};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio_util::io::ReaderStream;
 
 use super::http::{HttpClient, Replay};
 use super::together_wire::{self as tw, CheckpointWire, DataWire, EventWire, JobWire, MetricsWire};
 use super::wire::{self, FileWire};
 use super::{
-    CreateJobRequest, EventPage, FineTuningProvider, JobMarker, ProviderCheckpoint, ProviderError,
-    ProviderEvent, ProviderJob, Serving, UploadedFile,
+    CreateJobRequest, DeployRequest, Deployment, DeploymentState, EventPage, FineTuningProvider,
+    JobMarker, ProviderCheckpoint, ProviderError, ProviderEvent, ProviderJob, Serving,
+    UploadedFile,
 };
 
 /// Read size when streaming a training file.
@@ -206,4 +207,77 @@ impl FineTuningProvider for Together {
     fn serving(&self) -> Serving {
         Serving::AfterDeployment
     }
+
+    /// A dedicated endpoint of one replica on one GPU, stopped by Together after an hour idle.
+    async fn deploy(&self, request: &DeployRequest) -> Result<Deployment, ProviderError> {
+        let body = json!({
+            "model": request.trained_model,
+            "display_name": request.name,
+            "hardware": ENDPOINT_HARDWARE,
+            "autoscaling": { "min_replicas": 1, "max_replicas": 1 },
+            "inactive_timeout": ENDPOINT_IDLE_MINUTES,
+        });
+        // Not repeated after a lost answer: a second endpoint would be billed too.
+        let endpoint: Value = self
+            .send(
+                Method::POST,
+                &["endpoints"],
+                Some(&body),
+                Replay::UnsentOnly,
+            )
+            .await?;
+        endpoint_of(&endpoint)
+    }
+
+    async fn get_deployment(&self, id: &str) -> Result<Option<Deployment>, ProviderError> {
+        match self.get::<Value>(&["endpoints", job_segment(id)?]).await {
+            Ok(endpoint) => endpoint_of(&endpoint).map(Some),
+            Err(ProviderError::NotFound { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn undeploy(&self, id: &str) -> Result<(), ProviderError> {
+        let segments = ["endpoints", job_segment(id)?];
+        match self
+            .send::<Value>(Method::DELETE, &segments, None, Replay::Safe)
+            .await
+        {
+            Ok(_) | Err(ProviderError::NotFound { .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// The GPU a dedicated endpoint runs on (Together's hardware id).
+const ENDPOINT_HARDWARE: &str = "1x_nvidia_h100_80gb_sxm";
+/// Minutes without requests after which Together stops an endpoint (and its billing).
+const ENDPOINT_IDLE_MINUTES: u64 = 60;
+
+/// A Together endpoint (`PENDING`, `STARTING`, `STARTED`, `STOPPING`, `STOPPED`, `ERROR`):
+/// bots call it by its `name`.
+fn endpoint_of(endpoint: &Value) -> Result<Deployment, ProviderError> {
+    let text = |field: &str| {
+        endpoint
+            .get(field)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let (Some(id), Some(name)) = (text("id"), text("name")) else {
+        return Err(ProviderError::Protocol {
+            message: "the endpoint answer has no id or name".into(),
+        });
+    };
+    let provider_state = text("state").unwrap_or_else(|| "UNKNOWN".into());
+    let state = match provider_state.as_str() {
+        "STARTED" => DeploymentState::Ready,
+        "STOPPING" | "STOPPED" | "ERROR" | "FAILED" => DeploymentState::Down,
+        _ => DeploymentState::Pending,
+    };
+    Ok(Deployment {
+        id,
+        state,
+        provider_state,
+        model: name,
+    })
 }

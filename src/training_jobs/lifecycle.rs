@@ -95,10 +95,21 @@ async fn settle(
     if job.status == JobStatus::Succeeded {
         model.status = Set(trained);
         model.fine_tuned_model = Set(job.fine_tuned_model.clone());
+        if serving == Serving::Immediate {
+            // Bots switch to the new model in this same transaction.
+            model.serving_job_id = Set(Some(job.id));
+            model.serving_model = Set(job.fine_tuned_model.clone());
+            model.serving_deployment_id = Set(None);
+        }
     } else {
         give_blocks_back(txn, settings, job).await?;
         let previous = model.fine_tuned_model.clone().take().flatten();
+        // The model is back where it was: serving its newest trained model, or waiting for it
+        // to be deployed.
+        let serves_newest = model.serving_model.clone().take().flatten().is_some()
+            && model.deployment_id.clone().take() == model.serving_deployment_id.clone().take();
         model.status = Set(match (previous.is_some(), job.status) {
+            (true, _) if serves_newest => ModelStatus::Ready,
             (true, _) => trained,
             (false, JobStatus::Cancelled) => ModelStatus::NotTrained,
             (false, _) => ModelStatus::Failed,

@@ -1,5 +1,6 @@
 //! The poller: one background task per process that follows active jobs at the provider (see
-//! [`super::tracking`]) and repairs interrupted submissions (see [`super::reconcile`]).
+//! [`super::tracking`]) and deployments (see [`crate::deployments`]), and repairs interrupted
+//! submissions (see [`super::reconcile`]).
 
 use std::time::Duration;
 
@@ -35,6 +36,9 @@ pub async fn poll(app: AppContext, stop: CancellationToken) {
             _ = polls.tick() => {
                 if let Err(err) = refresh_all(&app, &mut backoff).await {
                     tracing::warn!(error = %crate::error::report(&err), "cannot list active training jobs");
+                }
+                if let Err(err) = crate::deployments::check_all(&app).await {
+                    tracing::warn!(error = %crate::error::report(&err), "cannot list deployments");
                 }
             }
         }

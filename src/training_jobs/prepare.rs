@@ -108,6 +108,7 @@ async fn insert_job(
         provider: Set(model.provider.clone()),
         base_model: Set(base_model.to_owned()),
         hyperparameters: Set(request.hyperparameters),
+        deploy_on_success: Set(request.deploy),
         suffix: Set(request.suffix.clone()),
         system_prompt: Set(None),
         block_count: Set(0),

@@ -39,6 +39,8 @@ pub struct JobRequest {
     pub suffix: Option<String>,
     /// Train from the base model even when the custom model already has a fine-tuned model.
     pub from_base_model: bool,
+    /// Deploy the trained model when the job succeeds (providers that serve only deployments).
+    pub deploy: bool,
 }
 
 impl JobRequest {

@@ -9,10 +9,10 @@ use sea_orm::EntityTrait;
 use super::backoff::Backoff;
 use super::{events, lifecycle};
 use crate::app_context::AppContext;
-use crate::entities::training_job;
+use crate::entities::training_job::{self, JobStatus};
 use crate::error::{Error, Result};
 use crate::ids::{JobId, WorkspaceId};
-use crate::provider::{FineTuningProvider, ProviderJob};
+use crate::provider::{FineTuningProvider, ProviderJob, Serving};
 use crate::workspaces::credentials;
 use crate::{db, workspaces};
 
@@ -63,12 +63,21 @@ pub async fn record(
         .await?
         .unwrap_or(job);
     events::store(&txn, current.id, &fetched).await?;
-    let job = if current.status.is_terminal() {
-        current
-    } else {
+    let was_active = !current.status.is_terminal();
+    let job = if was_active {
         lifecycle::apply(&txn, &app.training, current, remote, provider.serving()).await?
+    } else {
+        current
     };
     app.commit_job_change(txn, &job).await?;
+    let just_succeeded = was_active && job.status == JobStatus::Succeeded;
+    if just_succeeded && job.deploy_on_success && provider.serving() == Serving::AfterDeployment {
+        // The job is done either way; a deployment that fails to start is logged and can be
+        // asked for again with deployCustomModel.
+        if let Err(error) = crate::deployments::deploy(app, job.workspace_id, job.model_id).await {
+            tracing::warn!(job = %job.id, error = %crate::error::report(&error), "cannot deploy the trained model");
+        }
+    }
     Ok(job)
 }
 

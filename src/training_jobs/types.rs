@@ -102,6 +102,11 @@ pub struct TrainingJobInput {
     /// default a new job continues from it: incremental training).
     #[graphql(default = false)]
     pub from_base_model: bool,
+    /// Deploy the trained model as soon as the job succeeds, where the provider serves trained
+    /// models only once deployed (`together`, `nebius`); ignored elsewhere. See
+    /// `deployCustomModel` for what a deployment costs.
+    #[graphql(default = false)]
+    pub deploy: bool,
 }
 
 impl From<TrainingJobInput> for JobRequest {
@@ -112,6 +117,7 @@ impl From<TrainingJobInput> for JobRequest {
             hyperparameters: h.into(),
             suffix: input.suffix,
             from_base_model: input.from_base_model,
+            deploy: input.deploy,
         }
     }
 }

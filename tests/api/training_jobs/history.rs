@@ -39,6 +39,7 @@ async fn stored_job(app: &TestApp, workspace_id: WorkspaceId, model_id: ModelId)
         finished_at: Set(Some(now)),
         lease_owner: Set(None),
         lease_expires_at: Set(None),
+        deploy_on_success: Set(false),
     };
     job.insert(&app.db).await.expect("job").id
 }

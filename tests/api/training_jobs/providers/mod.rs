@@ -2,6 +2,7 @@
 //! HTTP: the whole path through GraphQL, repair without metadata, cancelling, faults, and the
 //! refusals that depend on the provider.
 
+mod deployments;
 mod nebius;
 mod refusals;
 mod together;
