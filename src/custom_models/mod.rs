@@ -4,7 +4,9 @@ pub mod graphql;
 pub mod loader;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, ModelTrait, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, ModelTrait, QueryOrder, Set,
+};
 
 use crate::app_context::AppContext;
 use crate::entities::custom_model::{self, ClientSystemMessages, ModelStatus};
@@ -226,4 +228,29 @@ pub async fn delete(app: &AppContext, workspace_id: WorkspaceId, id: ModelId) ->
     }
     model.delete(&txn).await?;
     app.commit_catalog_change(txn, workspace_id).await
+}
+
+/// Points the model at another provider and base model, inside the caller's transaction (a
+/// move's job is recorded in the same one). What bots call does not change here.
+pub async fn retarget(
+    txn: &DatabaseTransaction,
+    model: custom_model::Model,
+    provider: &str,
+    base_model: &str,
+) -> Result<custom_model::Model> {
+    let provider = check_provider(provider)?;
+    if crate::provider::profile(&provider).is_none() {
+        return Err(Error::bad_input(
+            "provider",
+            format!(
+                "unknown provider {provider:?}; use one of: {}",
+                crate::provider::PROVIDERS.join(", ")
+            ),
+        ));
+    }
+    let mut row: custom_model::ActiveModel = model.into();
+    row.provider = Set(provider);
+    row.base_model = Set(check_base_model(base_model)?);
+    row.updated_at = Set(Utc::now());
+    Ok(row.update(txn).await?)
 }

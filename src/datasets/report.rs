@@ -23,6 +23,8 @@ pub const TURNS_DO_NOT_ALTERNATE: &str = "TURNS_DO_NOT_ALTERNATE";
 pub const FILE_TOO_LARGE: &str = "FILE_TOO_LARGE";
 /// Warning: an example is an exact repeat of an earlier one.
 pub const DUPLICATE_EXAMPLE: &str = "DUPLICATE_EXAMPLE";
+/// Warning: the provider takes no new jobs after a date that is near (or past).
+pub const PROVIDER_STOPS_JOBS: &str = "PROVIDER_STOPS_JOBS";
 /// Warning: an example has no user message.
 pub const MISSING_USER_MESSAGE: &str = "MISSING_USER_MESSAGE";
 

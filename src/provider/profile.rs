@@ -52,6 +52,8 @@ pub struct Profile {
     pub continues_from_fine_tuned: bool,
     /// What a deployment costs, for providers that serve trained models only through one.
     pub deployment_cost: Option<&'static str>,
+    /// The last day the provider takes new fine-tuning jobs (`YYYY-MM-DD`), when announced.
+    pub last_job_day: Option<&'static str>,
 }
 
 const MB: u64 = 1024 * 1024;
@@ -73,6 +75,8 @@ const PROFILES: &[Profile] = &[
         serving: Serving::Immediate,
         continues_from_fine_tuned: true,
         deployment_cost: None,
+        // OpenAI's deprecations page: no new fine-tuning jobs from anyone after 2027-01-06.
+        last_job_day: Some("2027-01-06"),
     },
     Profile {
         id: "azure-openai",
@@ -83,6 +87,7 @@ const PROFILES: &[Profile] = &[
         serving: Serving::Immediate,
         continues_from_fine_tuned: true,
         deployment_cost: None,
+        last_job_day: None,
     },
     Profile {
         id: "together",
@@ -102,6 +107,7 @@ const PROFILES: &[Profile] = &[
             "a dedicated endpoint (one H100 GPU) billed per minute while it runs, idle or not; \
              Together stops it after 60 minutes without requests",
         ),
+        last_job_day: None,
     },
     Profile {
         id: "nebius",
@@ -120,6 +126,7 @@ const PROFILES: &[Profile] = &[
             "a registered LoRA model billed per token used, like the base model; nothing while \
              unused",
         ),
+        last_job_day: None,
     },
 ];
 

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, Select};
 
 use crate::datasets::compiler::DatasetCompiler;
 use crate::datasets::report::DatasetReport;
@@ -12,7 +12,7 @@ use crate::entities::training_job::{self, JobStatus};
 use crate::entities::training_job_block;
 use crate::error::{Error, Result};
 use crate::global_rules;
-use crate::ids::{BlockId, WorkspaceId};
+use crate::ids::{BlockId, ModelId, WorkspaceId};
 use crate::provider::DataRules;
 use crate::training_blocks::listing::{BlockFilter, BlockPages};
 
@@ -24,6 +24,16 @@ pub const SAMPLE_LINES: usize = 3;
 /// The blocks a job would train: the workspace's NOT_TRAINED blocks (with the tag, if given)
 /// that no active job holds.
 pub fn selection(workspace_id: WorkspaceId, tag: Option<&str>) -> Select<training_block::Entity> {
+    selection_for(workspace_id, tag, None)
+}
+
+/// Like [`selection`]; with `retrained`, also the blocks the succeeded jobs of that model were
+/// trained on (whatever their status now, DRAFT excepted), as a move trains them again.
+pub fn selection_for(
+    workspace_id: WorkspaceId,
+    tag: Option<&str>,
+    retrained: Option<ModelId>,
+) -> Select<training_block::Entity> {
     let held = Query::select()
         .column((
             training_job_block::Entity,
@@ -41,13 +51,43 @@ pub fn selection(workspace_id: WorkspaceId, tag: Option<&str>) -> Select<trainin
         .and_where(training_job::Column::Status.is_in(JobStatus::ACTIVE))
         .to_owned();
     let filter = BlockFilter {
-        status: Some(TrainingStatus::NotTrained),
+        status: None,
         tag: tag.map(str::to_owned),
         search: None,
     };
+    let untrained = training_block::Column::Status.eq(TrainingStatus::NotTrained);
+    let wanted = match retrained {
+        None => Condition::all().add(untrained),
+        Some(model_id) => Condition::any().add(untrained).add(
+            Condition::all()
+                .add(training_block::Column::Status.ne(TrainingStatus::Draft))
+                .add(training_block::Column::Id.in_subquery(trained_for(model_id))),
+        ),
+    };
     filter
         .apply(workspace_id)
+        .filter(wanted)
         .filter(training_block::Column::Id.not_in_subquery(held))
+}
+
+/// The ids of the blocks the model's succeeded jobs sent.
+fn trained_for(model_id: ModelId) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column((
+            training_job_block::Entity,
+            training_job_block::Column::BlockId,
+        ))
+        .from(training_job_block::Entity)
+        .inner_join(
+            training_job::Entity,
+            Expr::col((training_job::Entity, training_job::Column::Id)).eq(Expr::col((
+                training_job_block::Entity,
+                training_job_block::Column::JobId,
+            ))),
+        )
+        .and_where(training_job::Column::ModelId.eq(model_id))
+        .and_where(training_job::Column::Status.eq(JobStatus::Succeeded))
+        .to_owned()
 }
 
 /// Compiles selected blocks into chat JSONL, a page at a time.

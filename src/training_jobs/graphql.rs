@@ -3,6 +3,7 @@
 use async_graphql::{Context, Object, ID};
 
 use super::preview_types::TrainingPreview;
+use super::request::{JobRequest, MoveTarget};
 use super::types::{TrainingJob, TrainingJobInput};
 use crate::auth::Role;
 use crate::context::ContextExt;
@@ -94,6 +95,34 @@ impl TrainingJobMutation {
             input.unwrap_or_default().into(),
         )
         .await?;
+        Ok(TrainingJob(job))
+    }
+
+    /// Moves the model to another provider and base model: starts a job there, from that base
+    /// model, on every block the model was trained on plus the NOT_TRAINED ones (charged like
+    /// any job). Bots keep calling the model it serves now, under the same name, until the new
+    /// one is callable (right after training on `openai`/`azure-openai`; once its deployment,
+    /// started automatically, is up elsewhere); then the model switches in one transaction. A
+    /// failed or cancelled move leaves what bots call in place. Returns the move's job.
+    async fn move_custom_model(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The model to move.")] id: ID,
+        #[graphql(desc = "The provider to move to, such as `together`.")] provider: String,
+        #[graphql(desc = "The base model to train from there.")] base_model: String,
+        #[graphql(desc = "How to train (its `tag` limits the NOT_TRAINED blocks taken).")]
+        input: Option<TrainingJobInput>,
+    ) -> async_graphql::Result<TrainingJob> {
+        let principal = ctx.principal(Role::Editor)?;
+        let model_id = ModelId::parse("id", &id)?;
+        let mut request: JobRequest = input.unwrap_or_default().into();
+        request.from_base_model = true;
+        request.deploy = true;
+        request.move_to = Some(MoveTarget {
+            provider,
+            base_model,
+        });
+        let job = super::submit::run(ctx.app()?, principal.workspace_id, model_id, request).await?;
         Ok(TrainingJob(job))
     }
 

@@ -277,6 +277,9 @@ async fn mark_blocks_trained(txn: &DatabaseTransaction, job: &training_job::Mode
         .col_expr(training_block::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(training_block::Column::WorkspaceId.eq(job.workspace_id))
         .filter(training_block::Column::Id.in_subquery(sent))
+        // Blocks a move trains again keep the job that first trained them, so that a failed
+        // move gives back only the blocks it trained for the first time.
+        .filter(training_block::Column::Status.ne(TrainingStatus::Trained))
         .exec(txn)
         .await?;
     Ok(())

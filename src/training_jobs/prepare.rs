@@ -33,7 +33,10 @@ pub async fn prepare(
 ) -> Result<(training_job::Model, NamedTempFile)> {
     let txn = db::begin_write(&app.db).await?;
     workspaces::lock(&txn, workspace_id).await?;
-    let model = custom_models::get(&txn, workspace_id, model_id).await?;
+    let mut model = custom_models::get(&txn, workspace_id, model_id).await?;
+    if let Some(target) = &request.move_to {
+        model = custom_models::retarget(&txn, model, &target.provider, &target.base_model).await?;
+    }
     request.check_for_provider(&model.provider)?;
     if let Some(active) = active_for_model(&txn, workspace_id, model.id).await? {
         return Err(Error::conflict(
@@ -44,13 +47,18 @@ pub async fn prepare(
             ),
         ));
     }
-    let (base_model, _) = training_model(&model, request.from_base_model);
+    let moving = request.move_to.is_some();
+    let (base_model, _) = training_model(&txn, &model, request.from_base_model || moving).await?;
     let job = insert_job(&txn, &model, &base_model, request).await?;
     let mut file = NamedTempFile::new().map_err(|err| Error::Internal(err.into()))?;
     let rules = rule_texts(&txn, workspace_id).await?;
     let data = data_rules(&model.provider, app.training.max_file_bytes);
     let mut builder = DatasetBuilder::new(
-        dataset::selection(workspace_id, request.tag.as_deref()),
+        dataset::selection_for(
+            workspace_id,
+            request.tag.as_deref(),
+            moving.then_some(model.id),
+        ),
         rules,
         &base_model,
         data,

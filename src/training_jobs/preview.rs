@@ -1,18 +1,21 @@
 //! `trainingPreview`: what a training job would send, cost and meet, without sending anything.
 
-use sea_orm::ConnectionTrait;
+use chrono::{NaiveDate, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
 
 use super::dataset::{self, DatasetBuilder};
 use super::request::JobRequest;
 use super::TrainingSettings;
 use crate::custom_models;
 use crate::datasets::estimate::Estimate;
-use crate::datasets::report::DatasetReport;
+use crate::datasets::report::{DatasetIssue, DatasetReport, PROVIDER_STOPS_JOBS};
 use crate::entities::custom_model;
+use crate::entities::training_job::{self, JobStatus};
 use crate::error::Result;
 use crate::global_rules;
 use crate::ids::{ModelId, WorkspaceId};
 use crate::provider::{self, DataRules};
+use crate::tenancy::WorkspaceScoped;
 
 /// The preview of a training job.
 pub struct Preview {
@@ -37,12 +40,72 @@ pub struct Preview {
 /// The model a job for `model` trains from: its fine-tuned model when it has one (incremental
 /// training) and its provider can continue from it, unless `from_base_model`; the base model
 /// otherwise.
-pub fn training_model(model: &custom_model::Model, from_base_model: bool) -> (String, bool) {
-    let continues = provider::profile_or_default(&model.provider).continues_from_fine_tuned;
+pub async fn training_model(
+    db: &impl ConnectionTrait,
+    model: &custom_model::Model,
+    from_base_model: bool,
+) -> Result<(String, bool)> {
+    let continues = provider::profile_or_default(&model.provider).continues_from_fine_tuned
+        && trained_on(db, model).await?.as_deref() == Some(model.provider.as_str());
+    Ok(training_model_of(model, from_base_model, continues))
+}
+
+/// The provider of the model's newest succeeded job (after a move, not the model's own).
+async fn trained_on(
+    db: &impl ConnectionTrait,
+    model: &custom_model::Model,
+) -> Result<Option<String>> {
+    Ok(training_job::Entity::in_workspace(model.workspace_id)
+        .filter(training_job::Column::ModelId.eq(model.id))
+        .filter(training_job::Column::Status.eq(JobStatus::Succeeded))
+        .order_by_desc(training_job::Column::Id)
+        .one(db)
+        .await?
+        .map(|job| job.provider))
+}
+
+fn training_model_of(
+    model: &custom_model::Model,
+    from_base_model: bool,
+    continues: bool,
+) -> (String, bool) {
     match &model.fine_tuned_model {
         Some(fine_tuned) if continues && !from_base_model => (fine_tuned.clone(), true),
         _ => (model.base_model.clone(), false),
     }
+}
+
+/// How many days before a provider stops taking jobs the preview starts warning.
+const CUTOFF_WARNING_DAYS: i64 = 90;
+
+/// A warning when the provider takes no new jobs after a day that is near or past.
+fn provider_cutoff(provider_id: &str, today: NaiveDate) -> Option<DatasetIssue> {
+    let day = provider::profile(provider_id)?.last_job_day?;
+    let last = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    let left = (last - today).num_days();
+    let when = match left {
+        ..0 => format!(
+            "{provider_id} takes no new fine-tuning jobs since {day}: this job would be refused"
+        ),
+        0..=CUTOFF_WARNING_DAYS => format!(
+            "{provider_id} takes no new fine-tuning jobs after {day} ({left} days from now)"
+        ),
+        _ => return None,
+    };
+    let others: Vec<&str> = provider::PROVIDERS
+        .iter()
+        .copied()
+        .filter(|id| provider::profile(id).is_some_and(|p| p.last_job_day.is_none()))
+        .collect();
+    Some(DatasetIssue {
+        code: PROVIDER_STOPS_JOBS,
+        message: format!(
+            "{when}; keep training by moving the model (moveCustomModel) to {}",
+            others.join(", ")
+        ),
+        block_ids: Vec::new(),
+        count: 0,
+    })
 }
 
 /// The data rules of the model's provider, with the training file limited to the smaller of
@@ -73,7 +136,8 @@ pub async fn preview(
     let request = request.validated()?;
     let model = custom_models::get(db, workspace_id, model_id).await?;
     request.check_for_provider(&model.provider)?;
-    let (training_model, continues_training) = training_model(&model, request.from_base_model);
+    let (training_model, continues_training) =
+        training_model(db, &model, request.from_base_model).await?;
     let rules = rule_texts(db, workspace_id).await?;
     let select = dataset::selection(workspace_id, request.tag.as_deref());
     let data = data_rules(&model.provider, settings.max_file_bytes);
@@ -81,7 +145,10 @@ pub async fn preview(
     let mut sink = std::io::sink();
     while builder.next_page(db, &mut sink).await?.is_some() {}
     let system_prompt = builder.global_prompt();
-    let report = builder.finish();
+    let mut report = builder.finish();
+    report
+        .warnings
+        .extend(provider_cutoff(&model.provider, Utc::now().date_naive()));
     let estimate = Estimate::new(
         &report,
         request.hyperparameters.n_epochs,
@@ -99,4 +166,36 @@ pub async fn preview(
         estimate,
         system_prompt,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn openai_previews_warn_as_its_last_job_day_nears_and_after() {
+        let soon = provider_cutoff("openai", day("2026-12-01")).map(|w| w.message);
+        assert!(
+            soon.as_deref()
+                .is_some_and(|m| m.contains("after 2027-01-06 (36 days from now)")),
+            "{soon:?}"
+        );
+        assert!(soon.as_deref().is_some_and(|m| m.contains("together")));
+        let past = provider_cutoff("openai", day("2027-02-01")).map(|w| w.message);
+        assert!(
+            past.as_deref()
+                .is_some_and(|m| m.contains("would be refused")),
+            "{past:?}"
+        );
+        assert_eq!(
+            provider_cutoff("openai", day("2026-01-01")),
+            None,
+            "not yet"
+        );
+        assert_eq!(provider_cutoff("together", day("2026-12-01")), None);
+    }
 }

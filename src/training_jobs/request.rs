@@ -41,6 +41,17 @@ pub struct JobRequest {
     pub from_base_model: bool,
     /// Deploy the trained model when the job succeeds (providers that serve only deployments).
     pub deploy: bool,
+    /// A move: the model's new provider and base model, set in the job's own transaction; the
+    /// job then trains from that base model on every block the model was trained on plus the
+    /// NOT_TRAINED ones.
+    pub move_to: Option<MoveTarget>,
+}
+
+/// Where a model moves (`moveCustomModel`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveTarget {
+    pub provider: String,
+    pub base_model: String,
 }
 
 impl JobRequest {

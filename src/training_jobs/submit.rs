@@ -43,8 +43,13 @@ pub async fn run(
 ) -> Result<training_job::Model> {
     let request = request.validated()?;
     let model = custom_models::get(&app.db, workspace_id, model_id).await?;
-    request.check_for_provider(&model.provider)?;
-    let provider = credentials::connect(app, workspace_id, &model.provider).await?;
+    // A move trains on the provider it moves to.
+    let target = request
+        .move_to
+        .as_ref()
+        .map_or(model.provider.as_str(), |to| to.provider.as_str());
+    request.check_for_provider(target)?;
+    let provider = credentials::connect(app, workspace_id, target).await?;
     let (job, file) = prepare(app, workspace_id, model_id, &request).await?;
     let job_id = job.id;
     let submission = submit(app, provider.as_ref(), job, file);

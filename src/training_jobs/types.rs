@@ -118,6 +118,7 @@ impl From<TrainingJobInput> for JobRequest {
             suffix: input.suffix,
             from_base_model: input.from_base_model,
             deploy: input.deploy,
+            move_to: None,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! refusals that depend on the provider.
 
 mod deployments;
+mod moves;
 mod nebius;
 mod refusals;
 mod together;

@@ -1,0 +1,157 @@
+//! Moving a model off a provider: bots call it under the same name throughout, and switch to
+//! the new provider only once the new model is callable; a failed move changes nothing they see.
+
+use serde_json::{json, Value};
+use tuner::auth::Role;
+use tuner_emulator::Dialect;
+
+use super::{available, TOGETHER};
+use crate::harness::http_options;
+use crate::training_jobs::{Fixture, API_KEY};
+
+const MOVE: &str = "mutation($id: ID!, $p: String!, $b: String!) {
+    moveCustomModel(id: $id, provider: $p, baseModel: $b) { id status provider blockCount } }";
+
+/// A model trained on OpenAI (READY), with Together credentials on the same emulator and
+/// `extra` NOT_TRAINED blocks written since.
+async fn trained_on_openai(extra: usize) -> (Fixture, String) {
+    let fixture = Fixture::new(10_000).await;
+    fixture.app.create_rule("Be brief.").await;
+    fixture.blocks(10, None).await;
+    let reply = fixture.run(json!({})).await;
+    let job_id = reply.data()["runTrainingJob"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(fixture.finish(&job_id).await["status"], "SUCCEEDED");
+    let set = "mutation($url: String!, $key: String!) { setProviderCredentials(provider: \"together\", apiKey: $key, baseUrl: $url) { provider } }";
+    let url = fixture.emulator.base_url_for(Dialect::Together);
+    fixture
+        .app
+        .admin_gql(set, json!({ "url": url, "key": API_KEY }))
+        .await
+        .data();
+    fixture.blocks(extra, Some("new")).await;
+    let openai_model = available(&fixture).await[0]["providerModel"]
+        .as_str()
+        .expect("provider model")
+        .to_owned();
+    (fixture, openai_model)
+}
+
+/// Which model answers a chat to `support` through tuner.
+async fn answering_model(base: &str, token: &str) -> String {
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{base}/v1/chat/completions"))
+        .bearer_auth(token)
+        .json(&json!({ "model": "support", "messages": [{ "role": "user", "content": "hi" }] }))
+        .send()
+        .await
+        .expect("chat")
+        .json()
+        .await
+        .expect("json");
+    let said = answer["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap_or_default();
+    said.strip_prefix("[model=")
+        .and_then(|rest| rest.split(']').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn block_statuses(fixture: &Fixture) -> Vec<(String, String)> {
+    let query = "{ trainingBlocks(first: 100) { nodes { tag status } } }";
+    let reply = fixture.app.admin_gql(query, json!({})).await;
+    let nodes = reply.data()["trainingBlocks"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .clone();
+    nodes
+        .iter()
+        .map(|n| {
+            (
+                n["tag"].as_str().unwrap_or("").to_owned(),
+                n["status"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_model_moved_to_together_answers_under_its_name_throughout_the_move() {
+    let (fixture, openai_model) = trained_on_openai(2).await;
+    let base = fixture.app.serve(http_options()).await;
+    let reader = fixture.app.token(Role::Reader).await;
+    assert_eq!(answering_model(&base, &reader).await, openai_model);
+
+    let vars = json!({ "id": fixture.model_id, "p": TOGETHER.id, "b": TOGETHER.base_model });
+    let reply = fixture.app.admin_gql(MOVE, vars).await;
+    let job = reply.data()["moveCustomModel"].clone();
+    assert_eq!(job["provider"], "together");
+    assert_eq!(
+        job["blockCount"], 12,
+        "every block trained before plus the two new ones"
+    );
+    assert_eq!(
+        answering_model(&base, &reader).await,
+        openai_model,
+        "while it trains"
+    );
+
+    let job_id = job["id"].as_str().expect("id");
+    assert_eq!(fixture.finish(job_id).await["status"], "SUCCEEDED");
+    let listed = available(&fixture).await;
+    assert_eq!(
+        listed[0]["providerModel"],
+        openai_model.as_str(),
+        "while it deploys"
+    );
+    assert_eq!(answering_model(&base, &reader).await, openai_model);
+
+    fixture.emulator.advance(60);
+    tuner::deployments::check_all(&fixture.app.context())
+        .await
+        .expect("check");
+    let now_serving = available(&fixture).await[0]["providerModel"]
+        .as_str()
+        .expect("provider model")
+        .to_owned();
+    assert_ne!(now_serving, openai_model);
+    assert_eq!(
+        answering_model(&base, &reader).await,
+        now_serving,
+        "on Together now"
+    );
+    let reply = fixture
+        .app
+        .admin_gql("{ availableModels { provider } }", json!({}))
+        .await;
+    assert_eq!(reply.data()["availableModels"][0]["provider"], "together");
+    assert!(block_statuses(&fixture)
+        .await
+        .iter()
+        .all(|(_, status)| status == "TRAINED"));
+}
+
+#[tokio::test]
+async fn a_failed_move_leaves_bots_on_the_old_model_and_gives_back_only_the_new_blocks() {
+    let (fixture, openai_model) = trained_on_openai(2).await;
+    fixture
+        .emulator
+        .fail_next("POST", "/together/v1/fine-tunes", 400, 1, None);
+    let vars = json!({ "id": fixture.model_id, "p": TOGETHER.id, "b": TOGETHER.base_model });
+    let reply = fixture.app.admin_gql(MOVE, vars).await;
+    assert_eq!(reply.data()["moveCustomModel"]["status"], "FAILED");
+    let listed = available(&fixture).await;
+    assert_eq!(listed[0]["providerModel"], openai_model.as_str());
+    let statuses = block_statuses(&fixture).await;
+    for (tag, status) in statuses {
+        let expected = if tag == "new" {
+            "NOT_TRAINED"
+        } else {
+            "TRAINED"
+        };
+        assert_eq!(status, expected, "block tagged {tag:?}");
+    }
+}
