@@ -5,6 +5,7 @@ pub mod app;
 pub mod app_context;
 pub mod auth;
 pub mod available_models;
+pub mod base_models;
 pub mod change_relay;
 pub mod changes;
 pub mod chat;

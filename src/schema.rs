@@ -14,6 +14,7 @@ use crate::app_context::AppContext;
 use crate::auth::Auth;
 use crate::available_models::cache::AvailableModelsCache;
 use crate::available_models::graphql::AvailableModelQuery;
+use crate::base_models::graphql::BaseModelQuery;
 use crate::credits::graphql::CreditQuery;
 use crate::custom_models::graphql::{CustomModelMutation, CustomModelQuery};
 use crate::custom_models::loader::ModelLoader;
@@ -49,6 +50,7 @@ pub struct Query(
     CreditQuery,
     CredentialsQuery,
     AvailableModelQuery,
+    BaseModelQuery,
 );
 
 /// All mutations.

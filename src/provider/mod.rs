@@ -7,6 +7,7 @@
 //! AI). A provider's static facts (learning-rate style, data rules, serving) live in
 //! [`profile`]; a new provider is a new adapter, a profile and an arm in [`connect`].
 
+mod base_models;
 mod chat;
 mod deployment;
 mod error;
@@ -30,6 +31,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use base_models::BaseModel;
 pub use chat::{chat_endpoint, ChatEndpoint};
 pub use deployment::{DeployRequest, Deployment, DeploymentState};
 pub use error::ProviderError;
@@ -54,6 +56,8 @@ pub const JOB_ID_METADATA: &str = "tuner_job_id";
 pub trait FineTuningProvider: Send + Sync {
     /// Checks the credentials (GET /models); returns model ids.
     async fn list_models(&self) -> Result<Vec<String>, ProviderError>;
+    /// The base models the provider fine-tunes, from its API where it has one.
+    async fn list_base_models(&self) -> Result<Vec<BaseModel>, ProviderError>;
     /// Uploads a JSONL training file from disk (purpose=fine-tune), streaming it.
     async fn upload_training_file(
         &self,

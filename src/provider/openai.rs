@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use tokio_util::io::ReaderStream;
 
+use super::base_models::{self, BaseModel};
 use super::http::{HttpClient, Replay};
 use super::wire::{self, CheckpointWire, EventWire, FileWire, JobWire, ListWire, ModelWire};
 use super::{
@@ -170,6 +171,18 @@ impl FineTuningProvider for OpenAiCompatible {
     async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
         let list: ListWire<ModelWire> = self.get(&["models"], &[]).await?;
         Ok(list.into_data().into_iter().map(|model| model.id).collect())
+    }
+
+    /// OpenAI lists every model, tunable or not: tuner's list of tunable ones. Nebius lists
+    /// the models it serves, which are the ones it fine-tunes.
+    async fn list_base_models(&self) -> Result<Vec<BaseModel>, ProviderError> {
+        match self.flavour {
+            Flavour::OpenAi => Ok(base_models::openai_tunable()),
+            Flavour::Nebius => {
+                let answer: serde_json::Value = self.get(&["models"], &[]).await?;
+                Ok(base_models::listed_models(&answer))
+            }
+        }
     }
 
     async fn upload_training_file(

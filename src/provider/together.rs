@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use tokio_util::io::ReaderStream;
 
+use super::base_models::{self, BaseModel};
 use super::http::{HttpClient, Replay};
 use super::together_wire::{self as tw, CheckpointWire, DataWire, EventWire, JobWire, MetricsWire};
 use super::wire::{self, FileWire};
@@ -102,6 +103,12 @@ impl FineTuningProvider for Together {
     async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
         let answer: Value = self.get(&["models"]).await?;
         Ok(tw::model_ids(&answer))
+    }
+
+    async fn list_base_models(&self) -> Result<Vec<BaseModel>, ProviderError> {
+        let supported: Value = self.get(&["fine-tunes", "models", "supported"]).await?;
+        let models: Value = self.get(&["models"]).await?;
+        Ok(base_models::together_supported(&supported, &models))
     }
 
     async fn upload_training_file(

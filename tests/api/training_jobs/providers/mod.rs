@@ -2,6 +2,7 @@
 //! HTTP: the whole path through GraphQL, repair without metadata, cancelling, faults, and the
 //! refusals that depend on the provider.
 
+mod base_models;
 mod deployments;
 mod moves;
 mod nebius;
