@@ -177,7 +177,7 @@ pub async fn update(
     if retargets && trained {
         return Err(Error::conflict(
             "baseModel",
-            "the provider and base model of a model that is training or trained cannot change; create a new model instead",
+            "the provider and base model of a model that is training or trained cannot change; move it with moveCustomModel(id, provider, baseModel) instead",
         ));
     }
     let mut model: custom_model::ActiveModel = current.into();

@@ -25,6 +25,9 @@ pub const FILE_TOO_LARGE: &str = "FILE_TOO_LARGE";
 pub const DUPLICATE_EXAMPLE: &str = "DUPLICATE_EXAMPLE";
 /// Warning: the provider takes no new jobs after a date that is near (or past).
 pub const PROVIDER_STOPS_JOBS: &str = "PROVIDER_STOPS_JOBS";
+/// Warning (a notice): the job trains from the base model on every block the model was trained
+/// on, not only on the NOT_TRAINED ones.
+pub const RETRAINS_ALL_BLOCKS: &str = "RETRAINS_ALL_BLOCKS";
 /// Warning: an example has no user message.
 pub const MISSING_USER_MESSAGE: &str = "MISSING_USER_MESSAGE";
 

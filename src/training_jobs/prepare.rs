@@ -11,7 +11,7 @@ use sea_orm::{
 use tempfile::NamedTempFile;
 
 use super::dataset::{self, DatasetBuilder};
-use super::preview::{data_rules, rule_texts, training_model};
+use super::preview::{data_rules, retrains_all, rule_texts, training_model};
 use super::request::JobRequest;
 use super::{active_for_model, submission_lease, TrainingSettings};
 use crate::app_context::AppContext;
@@ -48,17 +48,15 @@ pub async fn prepare(
         ));
     }
     let moving = request.move_to.is_some();
-    let (base_model, _) = training_model(&txn, &model, request.from_base_model || moving).await?;
+    let (base_model, continues) =
+        training_model(&txn, &model, request.from_base_model || moving).await?;
+    let retrained = retrains_all(&model, continues).then_some(model.id);
     let job = insert_job(&txn, &model, &base_model, request).await?;
     let mut file = NamedTempFile::new().map_err(|err| Error::Internal(err.into()))?;
     let rules = rule_texts(&txn, workspace_id).await?;
     let data = data_rules(&model.provider, app.training.max_file_bytes);
     let mut builder = DatasetBuilder::new(
-        dataset::selection_for(
-            workspace_id,
-            request.tag.as_deref(),
-            moving.then_some(model.id),
-        ),
+        dataset::selection_for(workspace_id, request.tag.as_deref(), retrained),
         rules,
         &base_model,
         data,

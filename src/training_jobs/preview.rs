@@ -8,7 +8,9 @@ use super::request::JobRequest;
 use super::TrainingSettings;
 use crate::custom_models;
 use crate::datasets::estimate::Estimate;
-use crate::datasets::report::{DatasetIssue, DatasetReport, PROVIDER_STOPS_JOBS};
+use crate::datasets::report::{
+    DatasetIssue, DatasetReport, PROVIDER_STOPS_JOBS, RETRAINS_ALL_BLOCKS,
+};
 use crate::entities::custom_model;
 use crate::entities::training_job::{self, JobStatus};
 use crate::error::Result;
@@ -75,6 +77,13 @@ fn training_model_of(
     }
 }
 
+/// Whether a job that does not continue from the model's fine-tuned model (`continues`) trains
+/// again on every block the model was trained on: a model trained before would otherwise forget
+/// them (on a provider that cannot continue, with `fromBaseModel`, or in a move).
+pub fn retrains_all(model: &custom_model::Model, continues: bool) -> bool {
+    model.fine_tuned_model.is_some() && !continues
+}
+
 /// How many days before a provider stops taking jobs the preview starts warning.
 const CUTOFF_WARNING_DAYS: i64 = 90;
 
@@ -139,7 +148,8 @@ pub async fn preview(
     let (training_model, continues_training) =
         training_model(db, &model, request.from_base_model).await?;
     let rules = rule_texts(db, workspace_id).await?;
-    let select = dataset::selection(workspace_id, request.tag.as_deref());
+    let retrained = retrains_all(&model, continues_training).then_some(model.id);
+    let select = dataset::selection_for(workspace_id, request.tag.as_deref(), retrained);
     let data = data_rules(&model.provider, settings.max_file_bytes);
     let mut builder = DatasetBuilder::new(select, rules, &training_model, data);
     let mut sink = std::io::sink();
@@ -149,6 +159,17 @@ pub async fn preview(
     report
         .warnings
         .extend(provider_cutoff(&model.provider, Utc::now().date_naive()));
+    if retrained.is_some() {
+        report.warnings.push(DatasetIssue {
+            code: RETRAINS_ALL_BLOCKS,
+            message: format!(
+                "training starts from the base model {training_model}, so the job takes every \
+                 block the model was trained on as well as the NOT_TRAINED ones"
+            ),
+            block_ids: Vec::new(),
+            count: report.examples,
+        });
+    }
     let estimate = Estimate::new(
         &report,
         request.hyperparameters.n_epochs,

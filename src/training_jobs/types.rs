@@ -99,7 +99,9 @@ pub struct TrainingJobInput {
     /// Added by the provider to the fine-tuned model's name (letters, digits, - and _; at most 64).
     pub suffix: Option<String>,
     /// Train from the base model even if the custom model already has a fine-tuned model (by
-    /// default a new job continues from it: incremental training).
+    /// default a new job continues from it: incremental training, where the provider can).
+    /// A job that trains from the base model after earlier training takes every block the
+    /// model was trained on as well as the NOT_TRAINED ones (the preview says so).
     #[graphql(default = false)]
     pub from_base_model: bool,
     /// Deploy the trained model as soon as the job succeeds, where the provider serves trained

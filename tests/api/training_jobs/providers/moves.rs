@@ -155,3 +155,40 @@ async fn a_failed_move_leaves_bots_on_the_old_model_and_gives_back_only_the_new_
         assert_eq!(status, expected, "block tagged {tag:?}");
     }
 }
+
+#[tokio::test]
+async fn a_provider_that_cannot_continue_trains_again_on_every_block() {
+    let fixture = super::fixture(&TOGETHER, 1_000).await;
+    fixture.blocks(3, None).await;
+    let reply = fixture.run(json!({})).await;
+    let first = reply.data()["runTrainingJob"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(fixture.finish(&first).await["status"], "SUCCEEDED");
+    fixture.blocks(2, Some("new")).await;
+    let preview = "query($id: ID!) { trainingPreview(modelId: $id) {
+        trainingModel continuesTraining blockCount warnings { code } } }";
+    let reply = fixture
+        .app
+        .admin_gql(preview, json!({ "id": fixture.model_id }))
+        .await;
+    let preview = reply.data()["trainingPreview"].clone();
+    assert_eq!(preview["trainingModel"], TOGETHER.base_model);
+    assert_eq!(
+        (
+            preview["continuesTraining"].as_bool(),
+            preview["blockCount"].as_i64()
+        ),
+        (Some(false), Some(5))
+    );
+    let codes: Vec<&str> = preview["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"RETRAINS_ALL_BLOCKS"), "{codes:?}");
+    let second = fixture.run(json!({})).await;
+    assert_eq!(second.data()["runTrainingJob"]["blockCount"], 5);
+}
