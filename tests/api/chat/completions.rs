@@ -277,3 +277,81 @@ async fn a_provider_that_cannot_be_reached_is_a_502() {
         (502, Some("provider_unreachable"))
     );
 }
+
+/// A provider that streams one chunk every 100 ms until its client goes away, and says when
+/// its stream was dropped.
+async fn endless_provider() -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use axum::response::sse::{Event, Sse};
+    use axum::routing::post;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    struct Dropped(Arc<AtomicBool>);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = dropped.clone();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(move || {
+            let guard = Dropped(flag.clone());
+            async move {
+                let chunks = futures_util::stream::unfold(guard, |guard| async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    let chunk = json!({ "choices": [{ "index": 0, "delta": { "content": "x" } }] });
+                    Some((
+                        Ok::<_, std::convert::Infallible>(Event::default().data(chunk.to_string())),
+                        guard,
+                    ))
+                });
+                Sse::new(chunks)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}/v1"), dropped)
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_mid_stream_ends_the_providers_stream() {
+    let chat = Chat::new().await;
+    let (url, dropped) = endless_provider().await;
+    chat.fixture
+        .app
+        .admin_gql(
+            "mutation($url: String!) { setProviderCredentials(provider: \"openai\", apiKey: \"sk-x\", baseUrl: $url) { provider } }",
+            json!({ "url": url }),
+        )
+        .await
+        .data();
+    let mut request = ask("support", "hi");
+    request["stream"] = json!(true);
+    let response = chat.post(&chat.reader, request).await;
+    let mut stream = response.bytes_stream();
+    let first = stream.next().await.expect("a first chunk").expect("chunk");
+    assert!(!first.is_empty());
+    assert!(
+        !dropped.load(std::sync::atomic::Ordering::SeqCst),
+        "still streaming"
+    );
+    drop(stream);
+    let mut ended = false;
+    for _ in 0..100 {
+        if dropped.load(std::sync::atomic::Ordering::SeqCst) {
+            ended = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        ended,
+        "the provider's stream was not dropped after the client left"
+    );
+}
