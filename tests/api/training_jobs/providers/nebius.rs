@@ -170,3 +170,30 @@ async fn a_nebius_job_is_cancelled_and_gives_its_blocks_back() {
         .all(|s| s == "NOT_TRAINED"));
     assert_eq!(fixture.credits().await.0, 1_000 - 100);
 }
+
+#[tokio::test]
+async fn server_errors_on_nebius_are_retried_and_nothing_is_lost_or_charged_twice() {
+    let fixture = fixture(&NEBIUS, 1_000).await;
+    let blocks = fixture.blocks(10, None).await;
+    let create = "/nebius/v1/fine_tuning/jobs";
+    fixture
+        .emulator
+        .fail_next("POST", "/nebius/v1/files", 500, 1, None);
+    fixture.emulator.fail_next("POST", create, 429, 1, Some(0));
+    let job = fixture.run(json!({})).await.data()["runTrainingJob"].clone();
+    assert_ne!(job["status"], "FAILED", "{job}");
+    assert_eq!(fixture.emulator.requests("POST", create), 2);
+    assert_eq!(fixture.emulator.jobs_for(Dialect::Nebius).len(), 1);
+    let job_id = job["id"].as_str().expect("id");
+    fixture
+        .emulator
+        .fail_next("GET", "/nebius/v1/fine_tuning/jobs/", 502, 2, None);
+    let done = fixture.finish(job_id).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert!(fixture
+        .statuses(&blocks)
+        .await
+        .iter()
+        .all(|s| s == "TRAINED"));
+    charged_once(&fixture, 1_000, 10).await;
+}
