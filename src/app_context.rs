@@ -3,16 +3,21 @@
 //! and handed to the schema, the HTTP endpoints and the background tasks alike; the other
 //! commands only read and write the database.
 
+use std::sync::Arc;
+
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
+use crate::auth::Auth;
 use crate::change_relay;
+use crate::changes::Change;
 use crate::changes::ChangeBus;
 use crate::entities::training_job;
 use crate::error::Result;
-use crate::ids::WorkspaceId;
+use crate::ids::{TokenId, WorkspaceId};
 use crate::provider;
 use crate::provider_clients::ProviderClients;
 use crate::secrets::SecretBox;
+use crate::token_cache::TokenCache;
 use crate::training_settings::TrainingSettings;
 
 /// The process's shared state. Cloning is cheap: every part is a handle.
@@ -31,6 +36,8 @@ pub struct AppContext {
     pub http: reqwest::Client,
     /// Provider clients built from the workspaces' credentials, reused until they change.
     pub provider_clients: ProviderClients,
+    /// Token checks of recent callers, dropped when a token is revoked.
+    pub tokens: Arc<TokenCache>,
 }
 
 impl AppContext {
@@ -43,10 +50,12 @@ impl AppContext {
     ) -> anyhow::Result<Self> {
         let http = provider::shared_client(&training.provider)
             .map_err(|err| anyhow::anyhow!("cannot set up the HTTP client: {err}"))?;
+        let changes = ChangeBus::default();
         Ok(Self {
             db,
             secrets,
-            changes: ChangeBus::default(),
+            tokens: Arc::new(TokenCache::new(&changes)),
+            changes,
             training,
             http,
             provider_clients: ProviderClients::default(),
@@ -59,6 +68,25 @@ impl AppContext {
             training,
             ..self.clone()
         }
+    }
+
+    /// The caller a request's token (if any) stands for; recent callers are known without asking
+    /// the database.
+    pub async fn authenticate(&self, token: Option<&str>) -> Result<Auth> {
+        self.tokens.authenticate(&self.db, token).await
+    }
+
+    /// Commits `txn`, which revoked `token_id`, announcing it in the transaction (for other
+    /// replicas) and then to this process: no cached check of the token is trusted after.
+    pub async fn commit_token_revoked(
+        &self,
+        txn: DatabaseTransaction,
+        token_id: TokenId,
+    ) -> Result<()> {
+        change_relay::announce_token_revoked(&txn, token_id).await?;
+        txn.commit().await?;
+        self.changes.publish(Change::TokenRevoked(token_id));
+        Ok(())
     }
 
     /// Commits `txn`, which changed the workspace's rules or models, announcing the change in

@@ -108,45 +108,67 @@ pub fn hash_secret(secret: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Resolves the token a request carried (if any) to the calling principal.
+/// Whether a token has the form of one tuner issues (worth looking up).
+pub fn plausible_token(token: &str) -> bool {
+    token.starts_with(TOKEN_PREFIX) && token.len() <= 128
+}
+
+/// Resolves the token a request carried (if any) to the calling principal, asking the
+/// database (see [`crate::token_cache`] for the cached check requests use).
 pub async fn authenticate(db: &impl ConnectionTrait, token: Option<&str>) -> Result<Auth> {
+    Ok(authenticate_with_use(db, token).await?.0)
+}
+
+/// Like [`authenticate`], with when the token was last used as now recorded.
+pub async fn authenticate_with_use(
+    db: &impl ConnectionTrait,
+    token: Option<&str>,
+) -> Result<(Auth, Option<chrono::DateTime<Utc>>)> {
     let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return Ok(Auth::Missing);
+        return Ok((Auth::Missing, None));
     };
-    if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
-        return Ok(Auth::Invalid);
+    if !plausible_token(token) {
+        return Ok((Auth::Invalid, None));
     }
     let found = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(hash_secret(token)))
         .one(db)
         .await?;
     let Some(found) = found else {
-        return Ok(Auth::Invalid);
+        return Ok((Auth::Invalid, None));
     };
-    if !touch(db, &found).await? {
-        // Revoked between the lookup and now.
-        return Ok(Auth::Invalid);
+    let now = Utc::now();
+    let mut last_used_at = found.last_used_at;
+    if needs_touch(last_used_at, now) {
+        if !touch_by_id(db, found.id).await? {
+            // Revoked between the lookup and now.
+            return Ok((Auth::Invalid, None));
+        }
+        last_used_at = Some(now);
     }
-    Ok(Auth::Valid(Principal {
+    let principal = Principal {
         workspace_id: found.workspace_id,
         token_id: found.id,
         role: found.role,
-    }))
+    };
+    Ok((Auth::Valid(principal), last_used_at))
 }
 
-/// Records the token's use, at most once per [`LAST_USED_RESOLUTION`]. Returns `false` when the
-/// token no longer exists (a revocation won the race).
-async fn touch(db: &impl ConnectionTrait, token: &api_token::Model) -> Result<bool> {
-    let now = Utc::now();
-    if token
-        .last_used_at
-        .is_some_and(|at| now - at < LAST_USED_RESOLUTION)
-    {
-        return Ok(true);
-    }
+/// Whether a token last used at `last_used_at` should have its use recorded again at `now`
+/// (at most once per [`LAST_USED_RESOLUTION`]).
+pub fn needs_touch(
+    last_used_at: Option<chrono::DateTime<Utc>>,
+    now: chrono::DateTime<Utc>,
+) -> bool {
+    last_used_at.is_none_or(|at| now - at >= LAST_USED_RESOLUTION)
+}
+
+/// Records the token's use now. Returns `false` when the token no longer exists (a revocation
+/// won the race).
+pub async fn touch_by_id(db: &impl ConnectionTrait, token_id: TokenId) -> Result<bool> {
     let updated = api_token::Entity::update_many()
-        .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
-        .filter(api_token::Column::Id.eq(token.id))
+        .col_expr(api_token::Column::LastUsedAt, Expr::value(Utc::now()))
+        .filter(api_token::Column::Id.eq(token_id))
         .exec(db)
         .await?;
     Ok(updated.rows_affected > 0)

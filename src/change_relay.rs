@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::changes::{Change, ChangeBus, JobChanged};
 use crate::entities::training_job;
-use crate::ids::{JobId, ModelId, TypedId, WorkspaceId};
+use crate::ids::{JobId, ModelId, TokenId, TypedId, WorkspaceId};
 
 /// The Postgres channel changes are announced on.
 pub const CHANNEL: &str = "tuner_job_changes";
@@ -38,6 +38,18 @@ pub async fn announce_catalog(
     notify(txn, workspace_id.to_string()).await
 }
 
+/// Announces to the other replicas, within `txn`, that an API token was revoked. Does nothing
+/// on SQLite.
+pub async fn announce_token_revoked(
+    txn: &impl ConnectionTrait,
+    token_id: TokenId,
+) -> Result<(), DbErr> {
+    notify(txn, format!("{TOKEN_TAG}{token_id}")).await
+}
+
+/// Marks a revoked token's notice (`t:<token id>`).
+const TOKEN_TAG: &str = "t:";
+
 async fn notify(txn: &impl ConnectionTrait, payload: String) -> Result<(), DbErr> {
     if txn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
@@ -51,8 +63,13 @@ async fn notify(txn: &impl ConnectionTrait, payload: String) -> Result<(), DbErr
     Ok(())
 }
 
-/// Reads a payload: `workspace,job,model` for a job, `workspace` for rules or models.
+/// Reads a payload: `workspace,job,model` for a job, `workspace` for rules or models,
+/// `t:token` for a revoked token.
 fn parse(payload: &str) -> Option<Change> {
+    if let Some(token) = payload.strip_prefix(TOKEN_TAG) {
+        let id = Uuid::try_parse(token).ok()?;
+        return Some(Change::TokenRevoked(TokenId::from_uuid(id)));
+    }
     let ids = payload
         .split(',')
         .map(|id| Uuid::try_parse(id).ok())
@@ -133,5 +150,11 @@ mod tests {
         assert_eq!(parse("not,ids,here"), None);
         assert_eq!(parse(&format!("{},{}", ids[0], ids[1])), None);
         assert_eq!(parse(""), None);
+        let token = TokenId::from_uuid(ids[1]);
+        assert_eq!(
+            parse(&format!("t:{token}")),
+            Some(Change::TokenRevoked(token))
+        );
+        assert_eq!(parse("t:nope"), None);
     }
 }

@@ -4,7 +4,7 @@
 //! Any other source of notices (such as Postgres LISTEN/NOTIFY relaying other replicas' changes)
 //! feeds the same bus through [`ChangeBus::publish`].
 
-use crate::ids::{JobId, ModelId, WorkspaceId};
+use crate::ids::{JobId, ModelId, TokenId, WorkspaceId};
 use tokio::sync::broadcast;
 
 /// Notices kept for a slow listener before it lags (and then re-reads the latest state).
@@ -39,6 +39,8 @@ pub enum Change {
     Job(JobChanged),
     /// The global rules or the custom models of this workspace changed.
     Catalog(WorkspaceId),
+    /// An API token was revoked: no cached check of it may be trusted any more.
+    TokenRevoked(TokenId),
     /// Notices may have been lost (the Postgres listener reconnected): re-read everything.
     Resync,
 }

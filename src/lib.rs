@@ -31,6 +31,7 @@ pub mod secrets;
 pub mod supervisor;
 pub mod telemetry;
 pub mod tenancy;
+pub mod token_cache;
 pub mod training_blocks;
 pub mod training_jobs;
 pub mod training_settings;

@@ -14,7 +14,7 @@ use axum::Json;
 use super::{bearer, websocket, AppState};
 use crate::error::clip;
 use crate::graphql::MAX_MESSAGE_CHARS;
-use crate::{auth, schema};
+use crate::schema;
 
 /// `POST /graphql`: authenticates the caller once and runs the operation.
 pub async fn graphql_post(
@@ -26,7 +26,7 @@ pub async fn graphql_post(
         Ok(request) => request.into_inner(),
         Err(rejection) => return malformed(rejection.0),
     };
-    let auth = match auth::authenticate(&state.app.db, bearer(&headers)).await {
+    let auth = match state.app.authenticate(bearer(&headers)).await {
         Ok(auth) => auth,
         Err(err) => {
             err.log_if_internal("cannot authenticate a request");

@@ -103,6 +103,7 @@ impl State {
             match self.notices.try_recv() {
                 Ok(Change::Job(job)) => self.forget(job.workspace_id),
                 Ok(Change::Catalog(workspace_id)) => self.forget(workspace_id),
+                Ok(Change::TokenRevoked(_)) => {}
                 Ok(Change::Resync) | Err(TryRecvError::Lagged(_)) => self.entries.clear(),
                 Err(TryRecvError::Empty | TryRecvError::Closed) => return,
             }

@@ -146,8 +146,9 @@ impl ChatGateway {
 
     /// The caller of an `Authorization` header (any role may chat).
     pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, ChatError> {
-        let token = authorization.and_then(auth::bearer_token);
-        match auth::authenticate(&self.inner.app.db, token).await? {
+        // A header that is not `Bearer <token>` is a wrong key, not a missing one.
+        let token = authorization.map(|header| auth::bearer_token(header).unwrap_or("malformed"));
+        match self.inner.app.authenticate(token).await? {
             Auth::Valid(principal) => Ok(principal),
             Auth::Missing => Err(ChatError::Unauthenticated(
                 "no API key: send a tuner API token as `Authorization: Bearer tnr_...`",

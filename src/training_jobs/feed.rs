@@ -155,7 +155,7 @@ impl Reader {
                         FeedItem::Unread(notice)
                     }
                 },
-                Ok(Change::Catalog(_)) => continue,
+                Ok(Change::Catalog(_) | Change::TokenRevoked(_)) => continue,
                 Ok(Change::Resync) | Err(RecvError::Lagged(_)) => FeedItem::Resync,
                 Err(RecvError::Closed) => return,
             };

@@ -158,7 +158,7 @@ impl WorkspaceMutation {
     ) -> async_graphql::Result<ID> {
         let principal = ctx.principal(Role::Admin)?;
         let token_id = TokenId::parse("id", &id)?;
-        super::tokens::revoke(ctx.db()?, principal.workspace_id, token_id).await?;
+        super::tokens::revoke(ctx.app()?, principal.workspace_id, token_id).await?;
         Ok(ID(token_id.to_string()))
     }
 }

@@ -2,10 +2,11 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
+use crate::app_context::AppContext;
 use crate::auth::{self, Role};
 use crate::entities::api_token;
 use crate::error::{Error, Result};
@@ -50,8 +51,9 @@ pub async fn list(
 
 /// Revokes (deletes) a token. The workspace's last ADMIN token cannot be revoked: nobody could
 /// manage the workspace through the API any more.
-pub async fn revoke(db: &DatabaseConnection, workspace_id: WorkspaceId, id: TokenId) -> Result<()> {
-    let txn = db::begin_write(db).await?;
+/// Every replica refuses it from its next request on.
+pub async fn revoke(app: &AppContext, workspace_id: WorkspaceId, id: TokenId) -> Result<()> {
+    let txn = db::begin_write(&app.db).await?;
     // Two admins revoking each other at once must not both see the other as "not the last".
     super::lock(&txn, workspace_id).await?;
     let token = api_token::Entity::find_by_id(id)
@@ -73,6 +75,5 @@ pub async fn revoke(db: &DatabaseConnection, workspace_id: WorkspaceId, id: Toke
         }
     }
     token.delete(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+    app.commit_token_revoked(txn, id).await
 }

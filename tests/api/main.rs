@@ -16,6 +16,7 @@ mod pagination;
 mod schema;
 mod smoke;
 mod subscriptions;
+mod token_checks;
 mod training_blocks;
 mod training_jobs;
 mod transfer;

@@ -164,7 +164,7 @@ impl Session {
                 .map(token_of)
         });
         let token = from_payload.or_else(|| self.header_token.clone());
-        let auth = match auth::authenticate(&self.state.app.db, token.as_deref()).await {
+        let auth = match self.state.app.authenticate(token.as_deref()).await {
             Ok(auth) => auth,
             Err(err) => {
                 tracing::warn!(error = %crate::error::report(&err), "cannot authenticate a WebSocket");
