@@ -52,6 +52,9 @@ pub struct Profile {
     pub continues_from_fine_tuned: bool,
     /// What a deployment costs, for providers that serve trained models only through one.
     pub deployment_cost: Option<&'static str>,
+    /// Whether the provider's API paths name an account, which the credentials then carry
+    /// (`accountId`; Fireworks).
+    pub needs_account_id: bool,
 }
 
 const MB: u64 = 1024 * 1024;
@@ -73,6 +76,7 @@ const PROFILES: &[Profile] = &[
         serving: Serving::Immediate,
         continues_from_fine_tuned: true,
         deployment_cost: None,
+        needs_account_id: false,
     },
     Profile {
         id: "azure-openai",
@@ -83,6 +87,7 @@ const PROFILES: &[Profile] = &[
         serving: Serving::Immediate,
         continues_from_fine_tuned: true,
         deployment_cost: None,
+        needs_account_id: false,
     },
     Profile {
         id: "together",
@@ -102,6 +107,7 @@ const PROFILES: &[Profile] = &[
             "a dedicated endpoint (one H100 GPU) billed per minute while it runs, idle or not; \
              Together stops it after 60 minutes without requests",
         ),
+        needs_account_id: false,
     },
     Profile {
         id: "nebius",
@@ -120,6 +126,31 @@ const PROFILES: &[Profile] = &[
             "a registered LoRA model billed per token used, like the base model; nothing while \
              unused",
         ),
+        needs_account_id: false,
+    },
+    Profile {
+        id: "fireworks",
+        // The control plane; requests go to `{base}/accounts/{account id}/...`, chats to the
+        // inference base derived from it (see `super::chat_base_url`).
+        default_base_url: Some("https://api.fireworks.ai/v1"),
+        learning_rate: LearningRate::Absolute,
+        lora: true,
+        data: DataRules {
+            min_examples: 3,
+            strict_alternation: false,
+            // A dataset's file goes up in one request; larger files need Fireworks' signed
+            // upload URLs, which tuner does not use (limit assumed from firectl).
+            max_file_bytes: 150 * MB,
+        },
+        serving: Serving::AfterDeployment,
+        // Fireworks continues with `warmStartFrom`; not yet built.
+        continues_from_fine_tuned: false,
+        deployment_cost: Some(
+            "an on-demand GPU deployment billed per second while replicas are up; it scales to \
+             zero after an hour without requests (then nothing is billed, and the next request \
+             waits for a replica to start), and Fireworks removes deployments left idle",
+        ),
+        needs_account_id: true,
     },
 ];
 
@@ -135,7 +166,7 @@ pub fn profile_or_default(provider: &str) -> &'static Profile {
 }
 
 /// Every provider id tuner knows, in a stable order.
-pub const PROVIDERS: &[&str] = &["openai", "azure-openai", "together", "nebius"];
+pub const PROVIDERS: &[&str] = &["openai", "azure-openai", "together", "nebius", "fireworks"];
 
 #[cfg(test)]
 mod tests {
@@ -160,5 +191,16 @@ mod tests {
         assert_eq!(profile_or_default("together").data.min_examples, 1);
         assert!(profile_or_default("together").data.strict_alternation);
         assert_eq!(profile_or_default("nebius").data.min_examples, 10);
+    }
+
+    #[test]
+    fn fireworks_takes_absolute_rates_lora_and_three_examples_and_needs_a_deployment() {
+        let p = profile_or_default("fireworks");
+        assert_eq!(p.id, "fireworks");
+        assert_eq!(p.learning_rate, LearningRate::Absolute);
+        assert_eq!(p.serving, Serving::AfterDeployment);
+        assert!(p.lora);
+        assert_eq!(p.data.min_examples, 3);
+        assert!(p.deployment_cost.is_some_and(|c| c.contains("per second")));
     }
 }

@@ -65,6 +65,7 @@ async fn a_trailing_slash_on_the_base_url_makes_no_difference() {
     let credentials = Credentials {
         api_key: "sk-test-key".into(),
         base_url: Some(format!("{}/", fake.base_url)),
+        account_id: None,
     };
     let provider = connect("openai", &credentials, &fast_settings()).expect("connect");
     provider.list_models().await.expect("models");
@@ -223,6 +224,7 @@ fn connect_refuses_unknown_providers_and_azure_without_a_base_url() {
     let key_only = Credentials {
         api_key: "sk-test-key".into(),
         base_url: None,
+        account_id: None,
     };
     let unknown = connect("anthropic", &key_only, &settings)
         .err()
@@ -236,6 +238,7 @@ fn connect_refuses_unknown_providers_and_azure_without_a_base_url() {
     let empty_key = Credentials {
         api_key: " ".into(),
         base_url: None,
+        account_id: None,
     };
     let empty = connect("openai", &empty_key, &settings)
         .err()
@@ -271,6 +274,7 @@ fn credentials_never_show_the_key_in_debug_output() {
     let credentials = Credentials {
         api_key: "sk-secret-123".into(),
         base_url: None,
+        account_id: None,
     };
     assert!(!format!("{credentials:?}").contains("sk-secret"));
 }
