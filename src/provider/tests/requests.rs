@@ -252,8 +252,27 @@ fn connect_refuses_unknown_providers_and_azure_without_a_base_url() {
 }
 
 #[test]
+fn fireworks_needs_an_account_id_and_says_how_to_set_it() {
+    let settings = ProviderSettings::default();
+    let mut credentials = Credentials {
+        api_key: "fw-test-key".into(),
+        base_url: None,
+        account_id: Some("  ".into()),
+    };
+    let missing = connect("fireworks", &credentials, &settings)
+        .err()
+        .expect("no account");
+    assert!(missing.contains("accountId"), "{missing}");
+    credentials.account_id = Some("acme".into());
+    assert!(connect("fireworks", &credentials, &settings).is_ok());
+}
+
+#[test]
 fn provider_ids_and_default_base_urls_agree() {
-    assert_eq!(PROVIDERS, ["openai", "azure-openai", "together", "nebius"]);
+    assert_eq!(
+        PROVIDERS,
+        ["openai", "azure-openai", "together", "nebius", "fireworks"]
+    );
     assert_eq!(
         default_base_url("openai"),
         Some("https://api.openai.com/v1")
@@ -266,6 +285,10 @@ fn provider_ids_and_default_base_urls_agree() {
     assert_eq!(
         default_base_url("nebius"),
         Some("https://api.tokenfactory.nebius.com/v1")
+    );
+    assert_eq!(
+        default_base_url("fireworks"),
+        Some("https://api.fireworks.ai/v1")
     );
 }
 
