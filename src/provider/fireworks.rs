@@ -273,7 +273,8 @@ impl FineTuningProvider for Fireworks {
         Ok(job)
     }
 
-    /// The job's state and progress as one event (Fireworks has no event log).
+    /// The job's state and progress as one event (Fireworks has no event log); none for a job
+    /// that is gone (cancelled jobs are deleted).
     async fn list_events(
         &self,
         job_id: &str,
@@ -286,9 +287,14 @@ impl FineTuningProvider for Fireworks {
                 has_more: false,
             });
         }
-        let job = self.job(job_id).await?;
+        let events = match self.job(job_id).await {
+            Ok(job) => vec![job.progress_event()],
+            // Cancelling deletes the job: a deleted job has nothing more to say.
+            Err(ProviderError::NotFound { .. }) => Vec::new(),
+            Err(error) => return Err(error),
+        };
         Ok(EventPage {
-            events: vec![job.progress_event()],
+            events,
             has_more: false,
         })
     }
