@@ -43,6 +43,8 @@ pub struct Profile {
     pub learning_rate: LearningRate,
     /// Whether LoRA rank and alpha can be set.
     pub lora: bool,
+    /// Whether, with LoRA, the alpha can be set too (Fireworks takes only the rank).
+    pub lora_alpha: bool,
     /// What the training data must respect.
     pub data: DataRules,
     /// When a trained model can be called.
@@ -72,6 +74,7 @@ const PROFILES: &[Profile] = &[
         default_base_url: Some("https://api.openai.com/v1"),
         learning_rate: LearningRate::Multiplier,
         lora: false,
+        lora_alpha: false,
         data: OPENAI_DATA,
         serving: Serving::Immediate,
         continues_from_fine_tuned: true,
@@ -83,6 +86,7 @@ const PROFILES: &[Profile] = &[
         default_base_url: None,
         learning_rate: LearningRate::Multiplier,
         lora: false,
+        lora_alpha: false,
         data: OPENAI_DATA,
         serving: Serving::Immediate,
         continues_from_fine_tuned: true,
@@ -94,6 +98,7 @@ const PROFILES: &[Profile] = &[
         default_base_url: Some("https://api.together.xyz/v1"),
         learning_rate: LearningRate::Absolute,
         lora: true,
+        lora_alpha: true,
         data: DataRules {
             min_examples: 1,
             strict_alternation: true,
@@ -114,6 +119,7 @@ const PROFILES: &[Profile] = &[
         default_base_url: Some("https://api.tokenfactory.nebius.com/v1"),
         learning_rate: LearningRate::Absolute,
         lora: true,
+        lora_alpha: true,
         data: DataRules {
             min_examples: 10,
             strict_alternation: false,
@@ -135,6 +141,7 @@ const PROFILES: &[Profile] = &[
         default_base_url: Some("https://api.fireworks.ai/v1"),
         learning_rate: LearningRate::Absolute,
         lora: true,
+        lora_alpha: false,
         data: DataRules {
             min_examples: 3,
             strict_alternation: false,

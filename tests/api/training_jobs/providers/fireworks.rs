@@ -369,6 +369,27 @@ async fn server_errors_on_fireworks_are_retried_and_nothing_is_lost_or_charged_t
 }
 
 #[tokio::test]
+async fn a_lora_alpha_is_refused_on_fireworks_which_takes_only_a_rank() {
+    let fixture = fixture(&FIREWORKS, 1_000).await;
+    fixture.blocks(3, None).await;
+    let hyperparameters = json!({ "loraRank": 8, "loraAlpha": 16 });
+    let reply = fixture
+        .run(json!({ "hyperparameters": hyperparameters }))
+        .await;
+    assert_eq!(
+        (reply.code(), reply.field()),
+        ("BAD_USER_INPUT", "hyperparameters.loraAlpha")
+    );
+    assert!(
+        reply.message().contains("loraRank only"),
+        "{}",
+        reply.message()
+    );
+    assert_eq!(fixture.emulator.requests("POST", "/fireworks/"), 0);
+    assert_eq!(fixture.credits().await.0, 1_000, "nothing charged");
+}
+
+#[tokio::test]
 async fn fireworks_credentials_need_an_account_id_and_the_others_take_none() {
     let fixture = Fixture::new(1_000).await;
     let set = "mutation($p: String!, $account: String) { setProviderCredentials(provider: $p, \
