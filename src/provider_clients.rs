@@ -17,6 +17,8 @@ use crate::provider::{FineTuningProvider, ProviderSettings};
 struct Version {
     credential_id: CredentialId,
     updated_at: DateTime<Utc>,
+    /// Also changes `updated_at`; kept so that a changed account never reuses a client.
+    account_id: Option<String>,
     settings: ProviderSettings,
 }
 
@@ -63,6 +65,7 @@ fn version(row: &provider_credential::Model, settings: &ProviderSettings) -> Ver
     Version {
         credential_id: row.id,
         updated_at: row.updated_at,
+        account_id: row.account_id.clone(),
         settings: settings.clone(),
     }
 }

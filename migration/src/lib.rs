@@ -9,6 +9,7 @@ mod m20261121_000004_job_leases;
 mod m20261201_000001_hyperparameters_json;
 mod m20261201_000002_chat_gateway;
 mod m20261201_000003_deployments;
+mod m20261201_000004_provider_account;
 mod util;
 
 /// Every migration tuner knows, oldest first.
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_hyperparameters_json::Migration),
             Box::new(m20261201_000002_chat_gateway::Migration),
             Box::new(m20261201_000003_deployments::Migration),
+            Box::new(m20261201_000004_provider_account::Migration),
         ]
     }
 }

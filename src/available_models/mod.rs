@@ -95,8 +95,8 @@ async fn serving_jobs(
     Ok(jobs.into_iter().map(|job| (job.id, job)).collect())
 }
 
-/// Each provider's chat base URL with the workspace's credentials (the configured base URL, or
-/// the provider's own).
+/// Each provider's chat base URL with the workspace's credentials (from the configured base URL,
+/// or the provider's own; Fireworks' inference API, see [`provider::chat_base_url`]).
 async fn chat_base_urls(
     db: &impl ConnectionTrait,
     workspace_id: WorkspaceId,
@@ -107,10 +107,7 @@ async fn chat_base_urls(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let url = row
-                .base_url
-                .filter(|url| !url.trim().is_empty())
-                .or_else(|| provider::default_base_url(&row.provider).map(str::to_owned));
+            let url = provider::chat_base_url(&row.provider, row.base_url.as_deref());
             (row.provider, url)
         })
         .collect())

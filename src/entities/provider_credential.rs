@@ -15,6 +15,8 @@ pub struct Model {
     pub api_key_ciphertext: String,
     pub api_key_last4: String,
     pub base_url: Option<String>,
+    /// The provider account the API paths name (Fireworks); not secret.
+    pub account_id: Option<String>,
     /// Base64 of nonce + AES-256-GCM ciphertext of the webhook signing secret, if set.
     #[sea_orm(column_type = "Text", nullable)]
     pub webhook_secret_ciphertext: Option<String>,
@@ -29,6 +31,7 @@ impl std::fmt::Debug for Model {
             .field("provider", &self.provider)
             .field("api_key_last4", &self.api_key_last4)
             .field("base_url", &self.base_url)
+            .field("account_id", &self.account_id)
             .finish_non_exhaustive()
     }
 }

@@ -81,6 +81,12 @@ impl HttpClient {
         }
     }
 
+    /// Moves the base URL down by `segments` (each percent-encoded as needed): a provider whose
+    /// API lives under an account (`{base}/accounts/{id}`).
+    pub(crate) fn descend(&mut self, segments: &[&str]) {
+        self.base = self.url(segments);
+    }
+
     /// The base URL followed by `segments` (each percent-encoded as needed).
     pub(crate) fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.base.clone();

@@ -4,7 +4,7 @@
 //!
 //! OpenAI stops accepting new fine-tuning jobs on 2027-01-06. Adapters: `openai.rs` (OpenAI,
 //! Azure OpenAI and, with its differences, Nebius Token Factory) and `together.rs` (Together
-//! AI). A provider's static facts (learning-rate style, data rules, serving) live in
+//! AI) and `fireworks.rs` (Fireworks AI, whose API lives under an account). A provider's static facts (learning-rate style, data rules, serving) live in
 //! [`profile`]; a new provider is a new adapter, a profile and an arm in [`connect`].
 
 mod base_models;
@@ -12,6 +12,8 @@ mod chat;
 mod deployment;
 mod error;
 mod failure;
+mod fireworks;
+mod fireworks_wire;
 mod http;
 mod lenient;
 mod nebius;
@@ -32,7 +34,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use base_models::BaseModel;
-pub use chat::{chat_endpoint, ChatEndpoint};
+pub use chat::{chat_base_url, chat_endpoint, ChatEndpoint};
 pub use deployment::{DeployRequest, Deployment, DeploymentState};
 pub use error::ProviderError;
 pub use profile::{
@@ -108,6 +110,9 @@ pub struct Credentials {
     pub api_key: String,
     /// `None` uses [`default_base_url`].
     pub base_url: Option<String>,
+    /// The provider account the API paths name (Fireworks: `.../accounts/{account_id}/...`);
+    /// `None` for providers whose key alone names the account.
+    pub account_id: Option<String>,
 }
 
 impl fmt::Debug for Credentials {
@@ -115,6 +120,7 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("api_key", &"<redacted>")
             .field("base_url", &self.base_url)
+            .field("account_id", &self.account_id)
             .finish()
     }
 }
@@ -168,6 +174,21 @@ pub enum SetupError {
     /// The API key cannot be sent.
     #[error("{0}")]
     InvalidApiKey(&'static str),
+    /// The provider's API paths name an account and none is configured.
+    #[error(
+        "provider {0:?} needs an account id: set it with setProviderCredentials(provider: {0:?}, \
+         apiKey: \"...\", accountId: \"YOUR-ACCOUNT\")"
+    )]
+    MissingAccountId(String),
+}
+
+/// The account id of the credentials, trimmed; `None` when empty or unset.
+fn account_id(credentials: &Credentials) -> Option<&str> {
+    credentials
+        .account_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
 }
 
 /// Builds the adapter for a provider id on the process's shared HTTP `client`. Refuses an
@@ -180,7 +201,7 @@ pub fn connect(
 ) -> Result<Arc<dyn FineTuningProvider>, SetupError> {
     let auth = match provider {
         "azure-openai" => AuthScheme::ApiKeyHeader,
-        "openai" | "together" | "nebius" => AuthScheme::Bearer,
+        "openai" | "together" | "nebius" | "fireworks" => AuthScheme::Bearer,
         _ => return Err(SetupError::UnknownProvider(provider.to_owned())),
     };
     let configured = credentials
@@ -191,6 +212,14 @@ pub fn connect(
     let Some(base_url) = configured.or_else(|| default_base_url(provider)) else {
         return Err(SetupError::MissingBaseUrl(provider.to_owned()));
     };
+    if provider == "fireworks" {
+        let Some(account) = account_id(credentials) else {
+            return Err(SetupError::MissingAccountId(provider.to_owned()));
+        };
+        let mut http = HttpClient::new(client, base_url, &credentials.api_key, auth, settings)?;
+        http.descend(&["accounts", account]);
+        return Ok(Arc::new(fireworks::Fireworks::new(http)));
+    }
     let http = HttpClient::new(client, base_url, &credentials.api_key, auth, settings)?;
     Ok(match provider {
         "together" => Arc::new(together::Together::new(http)),

@@ -43,6 +43,8 @@ pub struct Profile {
     pub learning_rate: LearningRate,
     /// Whether LoRA rank and alpha can be set.
     pub lora: bool,
+    /// Whether, with LoRA, the alpha can be set too (Fireworks takes only the rank).
+    pub lora_alpha: bool,
     /// What the training data must respect.
     pub data: DataRules,
     /// When a trained model can be called.
@@ -54,6 +56,9 @@ pub struct Profile {
     pub deployment_cost: Option<&'static str>,
     /// The last day the provider takes new fine-tuning jobs (`YYYY-MM-DD`), when announced.
     pub last_job_day: Option<&'static str>,
+    /// Whether the provider's API paths name an account, which the credentials then carry
+    /// (`accountId`; Fireworks).
+    pub needs_account_id: bool,
 }
 
 const MB: u64 = 1024 * 1024;
@@ -71,29 +76,34 @@ const PROFILES: &[Profile] = &[
         default_base_url: Some("https://api.openai.com/v1"),
         learning_rate: LearningRate::Multiplier,
         lora: false,
+        lora_alpha: false,
         data: OPENAI_DATA,
         serving: Serving::Immediate,
         continues_from_fine_tuned: true,
         deployment_cost: None,
         // OpenAI's deprecations page: no new fine-tuning jobs from anyone after 2027-01-06.
         last_job_day: Some("2027-01-06"),
+        needs_account_id: false,
     },
     Profile {
         id: "azure-openai",
         default_base_url: None,
         learning_rate: LearningRate::Multiplier,
         lora: false,
+        lora_alpha: false,
         data: OPENAI_DATA,
         serving: Serving::Immediate,
         continues_from_fine_tuned: true,
         deployment_cost: None,
         last_job_day: None,
+        needs_account_id: false,
     },
     Profile {
         id: "together",
         default_base_url: Some("https://api.together.xyz/v1"),
         learning_rate: LearningRate::Absolute,
         lora: true,
+        lora_alpha: true,
         data: DataRules {
             min_examples: 1,
             strict_alternation: true,
@@ -108,12 +118,14 @@ const PROFILES: &[Profile] = &[
              Together stops it after 60 minutes without requests",
         ),
         last_job_day: None,
+        needs_account_id: false,
     },
     Profile {
         id: "nebius",
         default_base_url: Some("https://api.tokenfactory.nebius.com/v1"),
         learning_rate: LearningRate::Absolute,
         lora: true,
+        lora_alpha: true,
         data: DataRules {
             min_examples: 10,
             strict_alternation: false,
@@ -126,6 +138,33 @@ const PROFILES: &[Profile] = &[
             "a registered LoRA model billed per token used, like the base model; nothing while \
              unused",
         ),
+        last_job_day: None,
+        needs_account_id: false,
+    },
+    Profile {
+        id: "fireworks",
+        // The control plane; requests go to `{base}/accounts/{account id}/...`, chats to the
+        // inference base derived from it (see `super::chat_base_url`).
+        default_base_url: Some("https://api.fireworks.ai/v1"),
+        learning_rate: LearningRate::Absolute,
+        lora: true,
+        lora_alpha: false,
+        data: DataRules {
+            min_examples: 3,
+            strict_alternation: false,
+            // A dataset's file goes up in one request; larger files need Fireworks' signed
+            // upload URLs, which tuner does not use (limit assumed from firectl).
+            max_file_bytes: 150 * MB,
+        },
+        serving: Serving::AfterDeployment,
+        // Fireworks continues with `warmStartFrom`; not yet built.
+        continues_from_fine_tuned: false,
+        deployment_cost: Some(
+            "an on-demand GPU deployment billed per second while replicas are up; it scales to \
+             zero after an hour without requests (then nothing is billed, and the next request \
+             waits for a replica to start), and Fireworks removes deployments left idle",
+        ),
+        needs_account_id: true,
         last_job_day: None,
     },
 ];
@@ -142,7 +181,7 @@ pub fn profile_or_default(provider: &str) -> &'static Profile {
 }
 
 /// Every provider id tuner knows, in a stable order.
-pub const PROVIDERS: &[&str] = &["openai", "azure-openai", "together", "nebius"];
+pub const PROVIDERS: &[&str] = &["openai", "azure-openai", "together", "nebius", "fireworks"];
 
 #[cfg(test)]
 mod tests {
@@ -167,5 +206,16 @@ mod tests {
         assert_eq!(profile_or_default("together").data.min_examples, 1);
         assert!(profile_or_default("together").data.strict_alternation);
         assert_eq!(profile_or_default("nebius").data.min_examples, 10);
+    }
+
+    #[test]
+    fn fireworks_takes_absolute_rates_lora_and_three_examples_and_needs_a_deployment() {
+        let p = profile_or_default("fireworks");
+        assert_eq!(p.id, "fireworks");
+        assert_eq!(p.learning_rate, LearningRate::Absolute);
+        assert_eq!(p.serving, Serving::AfterDeployment);
+        assert!(p.lora);
+        assert_eq!(p.data.min_examples, 3);
+        assert!(p.deployment_cost.is_some_and(|c| c.contains("per second")));
     }
 }

@@ -138,6 +138,15 @@ impl JobRequest {
                 ),
             ));
         }
+        if !profile.lora_alpha && h.lora_alpha.is_some() {
+            return Err(Error::bad_input(
+                "hyperparameters.loraAlpha",
+                format!(
+                    "provider {provider_id:?} takes a LoRA rank but no alpha; give loraRank only \
+                     and leave loraAlpha out"
+                ),
+            ));
+        }
         Ok(())
     }
 }

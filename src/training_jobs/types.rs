@@ -53,13 +53,16 @@ pub struct Hyperparameters {
     /// `azure-openai` only (other providers take `learningRate`).
     pub learning_rate_multiplier: Option<f64>,
     /// Absolute learning rate (greater than 0, at most 0.01; usually 0.00001 to 0.001); for
-    /// `together` and `nebius` only (OpenAI and Azure take `learningRateMultiplier`).
+    /// `together`, `nebius` and `fireworks` only (OpenAI and Azure take
+    /// `learningRateMultiplier`).
     pub learning_rate: Option<f64>,
     /// LoRA rank: the size of the trained adapter (1 to 256; 8, 16 or 64 are usual); for
-    /// `together` and `nebius` only. Asks for LoRA training.
+    /// `together`, `nebius` and `fireworks` only (Fireworks trains LoRA always and may take
+    /// a narrower range). Asks for LoRA training.
     pub lora_rank: Option<u32>,
     /// LoRA alpha: how strongly the adapter counts (1 to 512; often twice the rank); needs
-    /// `loraRank`. On `together`, twice the rank when omitted.
+    /// `loraRank`. On `together`, twice the rank when omitted; refused on `fireworks`, which
+    /// takes only the rank.
     pub lora_alpha: Option<u32>,
 }
 

@@ -20,6 +20,8 @@ use crate::{validate, webhook_signature};
 const MAX_KEY_CHARS: usize = 1_024;
 /// Longest base URL accepted, in characters.
 const MAX_URL_CHARS: usize = 2_048;
+/// Longest account id accepted, in characters.
+const MAX_ACCOUNT_CHARS: usize = 128;
 
 /// New credentials as an ADMIN gives them.
 pub struct NewCredentials<'a> {
@@ -28,6 +30,9 @@ pub struct NewCredentials<'a> {
     pub base_url: Option<&'a str>,
     /// The webhook signing secret (`whsec_...`); `None` keeps the current one.
     pub webhook_secret: Option<&'a str>,
+    /// The provider account the API paths name: required where the provider's profile says
+    /// so (Fireworks), refused elsewhere.
+    pub account_id: Option<&'a str>,
 }
 
 fn check_provider(provider: &str) -> Result<String> {
@@ -79,6 +84,48 @@ fn check_base_url(provider: &str, base_url: Option<&str>) -> Result<Option<Strin
     Ok(Some(url.trim_end_matches('/').to_owned()))
 }
 
+/// The account id: required (and checked) for providers whose paths name an account, refused
+/// for the others so that a mistake is not silently ignored.
+fn check_account_id(provider: &str, account_id: Option<&str>) -> Result<Option<String>> {
+    let given = account_id.map(str::trim).filter(|id| !id.is_empty());
+    if !provider::profile_or_default(provider).needs_account_id {
+        return match given {
+            Some(_) => Err(Error::bad_input(
+                "accountId",
+                format!(
+                    "provider {provider:?} takes no accountId (its API key names the account); \
+                     leave accountId out"
+                ),
+            )),
+            None => Ok(None),
+        };
+    }
+    let Some(id) = given else {
+        return Err(Error::bad_input(
+            "accountId",
+            format!(
+                "provider {provider:?} needs accountId: the account id shown in the provider's \
+                 console (its API paths are /v1/accounts/ACCOUNT_ID/...)"
+            ),
+        ));
+    };
+    validate::max_chars("accountId", id, MAX_ACCOUNT_CHARS)?;
+    let valid = id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return Err(Error::bad_input(
+            "accountId",
+            format!(
+                "accountId must be letters, digits, `-` or `_` (the id, not a URL or resource \
+                 name), got {}",
+                excerpt(id)
+            ),
+        ));
+    }
+    Ok(Some(id.to_owned()))
+}
+
 fn check_webhook_secret(secret: &str) -> Result<String> {
     let secret = validate::required_trimmed("webhookSecret", secret)?;
     validate::max_chars("webhookSecret", &secret, MAX_KEY_CHARS)?;
@@ -101,6 +148,7 @@ pub async fn set(
     let provider = check_provider(new.provider)?;
     let key = check_key(new.api_key)?;
     let base_url = check_base_url(&provider, new.base_url)?;
+    let account_id = check_account_id(&provider, new.account_id)?;
     let last4: String = key
         .chars()
         .rev()
@@ -122,6 +170,7 @@ pub async fn set(
             row.api_key_ciphertext = Set(ciphertext);
             row.api_key_last4 = Set(last4);
             row.base_url = Set(base_url);
+            row.account_id = Set(account_id);
             if webhook_secret.is_some() {
                 row.webhook_secret_ciphertext = Set(webhook_secret);
             }
@@ -136,6 +185,7 @@ pub async fn set(
                 api_key_ciphertext: Set(ciphertext),
                 api_key_last4: Set(last4),
                 base_url: Set(base_url),
+                account_id: Set(account_id),
                 webhook_secret_ciphertext: Set(webhook_secret),
                 created_at: Set(now),
                 updated_at: Set(now),
@@ -201,6 +251,7 @@ pub async fn connect(
     let credentials = Credentials {
         api_key: app.secrets.decrypt(&row.api_key_ciphertext)?,
         base_url: row.base_url.clone(),
+        account_id: row.account_id.clone(),
     };
     let client = provider::connect(provider, &credentials, settings, &app.http)
         .map_err(|err| Error::bad_input("provider", err.to_string()))?;
@@ -255,6 +306,7 @@ pub async fn chat_endpoint(
     let credentials = Credentials {
         api_key: app.secrets.decrypt(&row.api_key_ciphertext)?,
         base_url: row.base_url,
+        account_id: row.account_id,
     };
     let endpoint = provider::chat_endpoint(provider, &credentials)
         .map_err(|err| Error::bad_input("provider", err.to_string()))?;

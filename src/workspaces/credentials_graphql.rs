@@ -19,6 +19,9 @@ pub struct ProviderCredentials {
     api_key_last4: String,
     /// The API base URL; null for the provider's default.
     base_url: Option<String>,
+    /// The provider account the API paths name (Fireworks' account id); null for providers
+    /// whose key alone names the account. Not secret.
+    account_id: Option<String>,
     /// Whether a webhook signing secret is set (the secret itself is never shown).
     webhook_secret_set: bool,
     /// The path of the URL to give the provider for webhooks about jobs trained with these
@@ -38,6 +41,7 @@ impl From<provider_credential::Model> for ProviderCredentials {
             provider: row.provider,
             api_key_last4: row.api_key_last4,
             base_url: row.base_url,
+            account_id: row.account_id,
             webhook_secret_set: row.webhook_secret_ciphertext.is_some(),
             updated_at: row.updated_at,
         }
@@ -84,7 +88,8 @@ impl CredentialsMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(
-            desc = "The provider id: `openai` (OpenAI or any OpenAI-compatible API) or `azure-openai`."
+            desc = "The provider id: `openai` (OpenAI or any OpenAI-compatible API), `azure-openai`, \
+                    `together`, `nebius` or `fireworks`."
         )]
         provider: String,
         #[graphql(desc = "The API key.")] api_key: String,
@@ -98,6 +103,12 @@ impl CredentialsMutation {
                     sent to these credentials' `webhookPath`; omitted keeps the current one."
         )]
         webhook_secret: Option<String>,
+        #[graphql(
+            desc = "The provider account id, for providers whose API paths name an account: \
+                    required for `fireworks` (the id in `/v1/accounts/ACCOUNT_ID/...`, shown in \
+                    its console); refused for the others, whose API key names the account."
+        )]
+        account_id: Option<String>,
     ) -> async_graphql::Result<ProviderCredentials> {
         let principal = ctx.principal(Role::Admin)?;
         let new = NewCredentials {
@@ -105,6 +116,7 @@ impl CredentialsMutation {
             api_key: &api_key,
             base_url: base_url.as_deref(),
             webhook_secret: webhook_secret.as_deref(),
+            account_id: account_id.as_deref(),
         };
         let row = credentials::set(ctx.db()?, ctx.secrets()?, principal.workspace_id, new).await?;
         Ok(row.into())

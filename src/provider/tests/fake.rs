@@ -122,6 +122,8 @@ impl FakeProvider {
         let credentials = Credentials {
             api_key: "sk-test-key".into(),
             base_url: Some(self.base_url.clone()),
+            // Read by providers whose paths name an account (Fireworks) only.
+            account_id: Some("acme".into()),
         };
         let client = super::super::shared_client(settings).expect("HTTP client");
         connect(provider, &credentials, settings, &client).expect("connect to the fake provider")

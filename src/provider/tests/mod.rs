@@ -1,6 +1,7 @@
 //! Tests of the provider plug against a scripted fake provider over real HTTP.
 
 mod fake;
+mod fireworks;
 mod nebius;
 mod parsing;
 mod requests;

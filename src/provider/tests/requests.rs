@@ -65,6 +65,7 @@ async fn a_trailing_slash_on_the_base_url_makes_no_difference() {
     let credentials = Credentials {
         api_key: "sk-test-key".into(),
         base_url: Some(format!("{}/", fake.base_url)),
+        account_id: None,
     };
     let provider = connect("openai", &credentials, &fast_settings()).expect("connect");
     provider.list_models().await.expect("models");
@@ -223,6 +224,7 @@ fn connect_refuses_unknown_providers_and_azure_without_a_base_url() {
     let key_only = Credentials {
         api_key: "sk-test-key".into(),
         base_url: None,
+        account_id: None,
     };
     let unknown = connect("anthropic", &key_only, &settings)
         .err()
@@ -236,6 +238,7 @@ fn connect_refuses_unknown_providers_and_azure_without_a_base_url() {
     let empty_key = Credentials {
         api_key: " ".into(),
         base_url: None,
+        account_id: None,
     };
     let empty = connect("openai", &empty_key, &settings)
         .err()
@@ -249,8 +252,27 @@ fn connect_refuses_unknown_providers_and_azure_without_a_base_url() {
 }
 
 #[test]
+fn fireworks_needs_an_account_id_and_says_how_to_set_it() {
+    let settings = ProviderSettings::default();
+    let mut credentials = Credentials {
+        api_key: "fw-test-key".into(),
+        base_url: None,
+        account_id: Some("  ".into()),
+    };
+    let missing = connect("fireworks", &credentials, &settings)
+        .err()
+        .expect("no account");
+    assert!(missing.contains("accountId"), "{missing}");
+    credentials.account_id = Some("acme".into());
+    assert!(connect("fireworks", &credentials, &settings).is_ok());
+}
+
+#[test]
 fn provider_ids_and_default_base_urls_agree() {
-    assert_eq!(PROVIDERS, ["openai", "azure-openai", "together", "nebius"]);
+    assert_eq!(
+        PROVIDERS,
+        ["openai", "azure-openai", "together", "nebius", "fireworks"]
+    );
     assert_eq!(
         default_base_url("openai"),
         Some("https://api.openai.com/v1")
@@ -264,6 +286,10 @@ fn provider_ids_and_default_base_urls_agree() {
         default_base_url("nebius"),
         Some("https://api.tokenfactory.nebius.com/v1")
     );
+    assert_eq!(
+        default_base_url("fireworks"),
+        Some("https://api.fireworks.ai/v1")
+    );
 }
 
 #[test]
@@ -271,6 +297,7 @@ fn credentials_never_show_the_key_in_debug_output() {
     let credentials = Credentials {
         api_key: "sk-secret-123".into(),
         base_url: None,
+        account_id: None,
     };
     assert!(!format!("{credentials:?}").contains("sk-secret"));
 }

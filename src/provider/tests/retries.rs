@@ -214,6 +214,7 @@ async fn an_unreachable_provider_is_unavailable_even_for_create_job() {
     let credentials = Credentials {
         api_key: "sk-test-key".into(),
         base_url: Some(format!("http://{address}/v1")),
+        account_id: None,
     };
     let settings = fast_settings();
     let client = shared_client(&settings).expect("HTTP client");

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 use tuner::auth::Role;
 
-use super::{fixture, NEBIUS, TOGETHER};
+use super::{fixture, FIREWORKS, NEBIUS, TOGETHER};
 use crate::training_jobs::Fixture;
 
 const QUERY: &str = "query($p: String!) { baseModels(provider: $p) {
@@ -40,6 +40,10 @@ async fn together_lists_what_it_fine_tunes_with_context_lengths_and_estimated_to
     let nebius = fixture(&NEBIUS, 0).await;
     let models = base_models(&nebius, "nebius").await;
     assert!(find(&models, NEBIUS.base_model).is_object(), "{models:?}");
+    let fireworks = fixture(&FIREWORKS, 0).await;
+    let models = base_models(&fireworks, "fireworks").await;
+    let base = find(&models, FIREWORKS.base_model);
+    assert!(base["contextLength"].as_u64().unwrap_or(0) > 0, "{models:?}");
 }
 
 #[tokio::test]

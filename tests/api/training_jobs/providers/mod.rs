@@ -1,9 +1,10 @@
-//! Training on Together AI and Nebius Token Factory against the emulator's dialects over real
+//! Training on Together AI, Nebius Token Factory and Fireworks AI against the emulator's dialects over real
 //! HTTP: the whole path through GraphQL, repair without metadata, cancelling, faults, and the
 //! refusals that depend on the provider.
 
 mod base_models;
 mod deployments;
+mod fireworks;
 mod moves;
 mod nebius;
 mod refusals;
@@ -20,18 +21,29 @@ pub(crate) struct Provider {
     pub id: &'static str,
     pub dialect: Dialect,
     pub base_model: &'static str,
+    /// The account id the credentials carry (providers whose paths name an account).
+    pub account_id: Option<&'static str>,
 }
 
 pub(crate) const TOGETHER: Provider = Provider {
     id: "together",
     dialect: Dialect::Together,
     base_model: "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference",
+    account_id: None,
 };
 
 pub(crate) const NEBIUS: Provider = Provider {
     id: "nebius",
     dialect: Dialect::Nebius,
     base_model: "meta-llama/Meta-Llama-3.1-8B-Instruct",
+    account_id: None,
+};
+
+pub(crate) const FIREWORKS: Provider = Provider {
+    id: "fireworks",
+    dialect: Dialect::Fireworks,
+    base_model: "accounts/fireworks/models/llama-v3p1-8b-instruct",
+    account_id: Some("acme"),
 };
 
 /// A tuner whose workspace has credentials for `provider` (pointed at the emulator), `credits`
@@ -44,9 +56,9 @@ pub(crate) async fn fixture(provider: &Provider, credits: i64) -> Fixture {
         ..EmulatorConfig::default()
     };
     let emulator = Emulator::spawn(config).await.expect("emulator");
-    let set = "mutation($p: String!, $url: String!, $key: String!) { setProviderCredentials(provider: $p, apiKey: $key, baseUrl: $url) { provider } }";
-    let vars =
-        json!({ "p": provider.id, "url": emulator.base_url_for(provider.dialect), "key": API_KEY });
+    let set = "mutation($p: String!, $url: String!, $key: String!, $account: String) { setProviderCredentials(provider: $p, apiKey: $key, baseUrl: $url, accountId: $account) { provider } }";
+    let vars = json!({ "p": provider.id, "url": emulator.base_url_for(provider.dialect),
+        "key": API_KEY, "account": provider.account_id });
     app.admin_gql(set, vars).await.data();
     if credits != 0 {
         tuner::credits::grant(&app.db, app.workspace_id, credits)
