@@ -4,8 +4,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
 use crate::app_context::AppContext;
@@ -13,7 +12,6 @@ use crate::entities::provider_credential;
 use crate::error::{excerpt, Error, Result};
 use crate::ids::{CredentialId, TypedId, WorkspaceId};
 use crate::provider::{self, Credentials, FineTuningProvider};
-use crate::secrets::SecretBox;
 use crate::{validate, webhook_signature};
 
 /// Longest API key accepted, in characters.
@@ -138,10 +136,10 @@ fn check_webhook_secret(secret: &str) -> Result<String> {
     Ok(secret)
 }
 
-/// Sets (or replaces) the workspace's credentials for a provider.
+/// Sets (or replaces) the workspace's credentials for a provider. `availableModels` (whose
+/// `chatBaseUrl` comes from them) hears of it.
 pub async fn set(
-    db: &DatabaseConnection,
-    secrets: &SecretBox,
+    app: &AppContext,
     workspace_id: WorkspaceId,
     new: NewCredentials<'_>,
 ) -> Result<provider_credential::Model> {
@@ -157,13 +155,13 @@ pub async fn set(
         .into_iter()
         .rev()
         .collect();
-    let ciphertext = secrets.encrypt(&key)?;
+    let ciphertext = app.secrets.encrypt(&key)?;
     let webhook_secret = match new.webhook_secret {
-        Some(secret) => Some(secrets.encrypt(&check_webhook_secret(secret)?)?),
+        Some(secret) => Some(app.secrets.encrypt(&check_webhook_secret(secret)?)?),
         None => None,
     };
     let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
+    let txn = crate::db::begin_write(&app.db).await?;
     let row = match find(&txn, workspace_id, &provider).await? {
         Some(existing) => {
             let mut row: provider_credential::ActiveModel = existing.into();
@@ -194,7 +192,7 @@ pub async fn set(
             .await?
         }
     };
-    txn.commit().await?;
+    app.commit_catalog_change(txn, workspace_id).await?;
     Ok(row)
 }
 

@@ -118,7 +118,7 @@ impl CredentialsMutation {
             webhook_secret: webhook_secret.as_deref(),
             account_id: account_id.as_deref(),
         };
-        let row = credentials::set(ctx.db()?, ctx.secrets()?, principal.workspace_id, new).await?;
+        let row = credentials::set(ctx.app()?, principal.workspace_id, new).await?;
         Ok(row.into())
     }
 

@@ -216,3 +216,21 @@ async fn another_replica_serves_what_this_one_changed() {
     let (status, _) = replica.stop();
     assert!(status.success());
 }
+
+#[tokio::test]
+async fn the_chat_base_url_follows_the_workspaces_credentials_at_once() {
+    let fixture = trained_fixture().await;
+    let url =
+        |reply: crate::harness::Reply| reply.data()["availableModels"][0]["chatBaseUrl"].clone();
+    let query = "{ availableModels { chatBaseUrl } }";
+    assert_eq!(
+        url(fixture.app.admin_gql(query, json!({})).await),
+        fixture.emulator.base_url().as_str()
+    );
+    let set = "mutation { setProviderCredentials(provider: \"openai\", apiKey: \"sk-other\", baseUrl: \"https://proxy.example/v1\") { provider } }";
+    fixture.app.admin_gql(set, json!({})).await.data();
+    assert_eq!(
+        url(fixture.app.admin_gql(query, json!({})).await),
+        "https://proxy.example/v1"
+    );
+}

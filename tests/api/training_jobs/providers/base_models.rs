@@ -43,7 +43,10 @@ async fn together_lists_what_it_fine_tunes_with_context_lengths_and_estimated_to
     let fireworks = fixture(&FIREWORKS, 0).await;
     let models = base_models(&fireworks, "fireworks").await;
     let base = find(&models, FIREWORKS.base_model);
-    assert!(base["contextLength"].as_u64().unwrap_or(0) > 0, "{models:?}");
+    assert!(
+        base["contextLength"].as_u64().unwrap_or(0) > 0,
+        "{models:?}"
+    );
 }
 
 #[tokio::test]
