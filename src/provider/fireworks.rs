@@ -10,14 +10,14 @@
 use std::path::Path;
 use std::time::Duration;
 
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Form;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tokio_util::io::ReaderStream;
 
 use super::fireworks_wire::{self as fw, DatasetWire, JobListWire, JobWire};
 use super::http::{HttpClient, Replay};
+use super::upload::{file_part, id_segment};
 use super::wire;
 use super::{
     BaseModel, CreateJobRequest, DeployRequest, Deployment, EventPage, FineTuningProvider,
@@ -25,8 +25,6 @@ use super::{
     Serving, UploadedFile,
 };
 
-/// Read size when streaming a training file.
-const UPLOAD_CHUNK: usize = 64 * 1024;
 /// How often a new dataset is read while Fireworks prepares it, at most.
 const DATASET_POLLS: u32 = 24;
 /// First pause between dataset reads; doubles up to [`DATASET_POLL_MAX`].
@@ -125,32 +123,12 @@ impl Fireworks {
 /// A resource id as a URL segment (a full `accounts/...` name is cut to its id); an empty one
 /// would silently address the collection instead.
 fn segment(id: &str) -> Result<&str, ProviderError> {
-    let id = fw::short_id(id);
-    if id.is_empty() {
-        return Err(ProviderError::NotFound {
-            message: "no id was given".into(),
-        });
-    }
-    Ok(id)
+    id_segment(fw::short_id(id))
 }
 
-/// A fresh multipart form for one upload attempt: the file is opened again and streamed.
+/// A fresh multipart form for one upload attempt, with the file's length.
 async fn upload_form(path: &Path, filename: &str) -> Result<(Form, u64), ProviderError> {
-    let unreadable = |error: std::io::Error| ProviderError::Protocol {
-        message: format!(
-            "could not read the training file {} before uploading it: {error}",
-            path.display()
-        ),
-    };
-    let file = tokio::fs::File::open(path).await.map_err(unreadable)?;
-    let length = file.metadata().await.map_err(unreadable)?.len();
-    let stream = ReaderStream::with_capacity(file, UPLOAD_CHUNK);
-    let part = Part::stream_with_length(reqwest::Body::wrap_stream(stream), length)
-        .file_name(filename.to_owned())
-        .mime_str("application/jsonl")
-        .map_err(|error| ProviderError::Protocol {
-            message: format!("could not prepare the upload: {error}"),
-        })?;
+    let (part, length) = file_part(path, filename, "application/jsonl").await?;
     Ok((Form::new().part("file", part), length))
 }
 

@@ -23,6 +23,7 @@ mod retry;
 mod together;
 mod together_wire;
 mod types;
+mod upload;
 mod wire;
 
 #[cfg(test)]

@@ -4,13 +4,13 @@
 
 use std::path::Path;
 
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Form;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use tokio_util::io::ReaderStream;
 
 use super::base_models::{self, BaseModel};
 use super::http::{HttpClient, Replay};
+use super::upload::{file_part, id_segment};
 use super::wire::{self, CheckpointWire, EventWire, FileWire, JobWire, ListWire, ModelWire};
 use super::{
     nebius, CreateJobRequest, DeployRequest, Deployment, EventPage, FineTuningProvider, JobMarker,
@@ -20,8 +20,6 @@ use super::{
 
 /// Page size for the list calls tuner pages through itself.
 const PAGE_SIZE: u32 = 100;
-/// Read size when streaming a training file.
-const UPLOAD_CHUNK: usize = 64 * 1024;
 
 /// Which copy of OpenAI's API an adapter speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,37 +133,6 @@ impl OpenAiCompatible {
     }
 }
 
-/// A job id as a URL segment; an empty id would silently address the job list instead.
-fn job_segment(job_id: &str) -> Result<&str, ProviderError> {
-    let job_id = job_id.trim();
-    if job_id.is_empty() {
-        return Err(ProviderError::NotFound {
-            message: "no job id was given".into(),
-        });
-    }
-    Ok(job_id)
-}
-
-/// A fresh multipart form for one upload attempt: the file is opened again and streamed.
-async fn training_file_form(path: &Path, filename: &str) -> Result<Form, ProviderError> {
-    let unreadable = |error: std::io::Error| ProviderError::Protocol {
-        message: format!(
-            "could not read the training file {} before uploading it: {error}",
-            path.display()
-        ),
-    };
-    let file = tokio::fs::File::open(path).await.map_err(unreadable)?;
-    let length = file.metadata().await.map_err(unreadable)?.len();
-    let stream = ReaderStream::with_capacity(file, UPLOAD_CHUNK);
-    let part = Part::stream_with_length(reqwest::Body::wrap_stream(stream), length)
-        .file_name(filename.to_owned())
-        .mime_str("application/octet-stream")
-        .map_err(|error| ProviderError::Protocol {
-            message: format!("could not prepare the upload: {error}"),
-        })?;
-    Ok(Form::new().text("purpose", "fine-tune").part("file", part))
-}
-
 #[async_trait::async_trait]
 impl FineTuningProvider for OpenAiCompatible {
     async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
@@ -194,7 +161,8 @@ impl FineTuningProvider for OpenAiCompatible {
         let body = self
             .http
             .execute(label, Replay::Safe, || async {
-                let form = training_file_form(path, filename).await?;
+                let (part, _) = file_part(path, filename, "application/octet-stream").await?;
+                let form = Form::new().text("purpose", "fine-tune").part("file", part);
                 Ok(self.http.upload(&["files"]).multipart(form))
             })
             .await?;
@@ -220,7 +188,7 @@ impl FineTuningProvider for OpenAiCompatible {
     }
 
     async fn get_job(&self, job_id: &str) -> Result<ProviderJob, ProviderError> {
-        let segments = ["fine_tuning", "jobs", job_segment(job_id)?];
+        let segments = ["fine_tuning", "jobs", id_segment(job_id)?];
         let job: JobWire = self.get(&segments, &[]).await?;
         let mut job: ProviderJob = job.into();
         let unnamed = job.fine_tuned_model.is_none() && job.status == ProviderJobStatus::Succeeded;
@@ -250,7 +218,7 @@ impl FineTuningProvider for OpenAiCompatible {
     }
 
     async fn cancel_job(&self, job_id: &str) -> Result<ProviderJob, ProviderError> {
-        let segments = ["fine_tuning", "jobs", job_segment(job_id)?, "cancel"];
+        let segments = ["fine_tuning", "jobs", id_segment(job_id)?, "cancel"];
         let job: JobWire = self.post(&segments, None, Replay::Safe).await?;
         Ok(job.into())
     }
@@ -261,7 +229,7 @@ impl FineTuningProvider for OpenAiCompatible {
         after: Option<&str>,
         limit: u32,
     ) -> Result<EventPage, ProviderError> {
-        let segments = ["fine_tuning", "jobs", job_segment(job_id)?, "events"];
+        let segments = ["fine_tuning", "jobs", id_segment(job_id)?, "events"];
         let mut query = vec![("limit".to_owned(), limit.max(1).to_string())];
         query.extend(after.map(|after| ("after".to_owned(), after.to_owned())));
         let page: ListWire<EventWire> = self.get(&segments, &query).await?;
@@ -278,7 +246,7 @@ impl FineTuningProvider for OpenAiCompatible {
         &self,
         job_id: &str,
     ) -> Result<Vec<ProviderCheckpoint>, ProviderError> {
-        let segments = ["fine_tuning", "jobs", job_segment(job_id)?, "checkpoints"];
+        let segments = ["fine_tuning", "jobs", id_segment(job_id)?, "checkpoints"];
         self.all_pages::<ProviderCheckpoint, CheckpointWire>(&segments, &[], |checkpoint| {
             checkpoint.id.clone()
         })

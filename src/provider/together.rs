@@ -5,24 +5,21 @@
 
 use std::path::Path;
 
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Form;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
-use tokio_util::io::ReaderStream;
 
 use super::base_models::{self, BaseModel};
 use super::http::{HttpClient, Replay};
 use super::together_wire::{self as tw, CheckpointWire, DataWire, EventWire, JobWire, MetricsWire};
+use super::upload::{file_part, id_segment};
 use super::wire::{self, FileWire};
 use super::{
     CreateJobRequest, DeployRequest, Deployment, DeploymentState, EventPage, FineTuningProvider,
     JobMarker, ProviderCheckpoint, ProviderError, ProviderEvent, ProviderJob, Serving,
     UploadedFile,
 };
-
-/// Read size when streaming a training file.
-const UPLOAD_CHUNK: usize = 64 * 1024;
 
 /// Together AI's fine-tuning API.
 pub(crate) struct Together {
@@ -60,40 +57,6 @@ impl Together {
     }
 }
 
-/// A job id as a URL segment; an empty id would silently address the job list instead.
-fn job_segment(job_id: &str) -> Result<&str, ProviderError> {
-    let job_id = job_id.trim();
-    if job_id.is_empty() {
-        return Err(ProviderError::NotFound {
-            message: "no job id was given".into(),
-        });
-    }
-    Ok(job_id)
-}
-
-/// A fresh multipart form for one upload attempt: the file is opened again and streamed.
-async fn upload_form(path: &Path, filename: &str) -> Result<Form, ProviderError> {
-    let unreadable = |error: std::io::Error| ProviderError::Protocol {
-        message: format!(
-            "could not read the training file {} before uploading it: {error}",
-            path.display()
-        ),
-    };
-    let file = tokio::fs::File::open(path).await.map_err(unreadable)?;
-    let length = file.metadata().await.map_err(unreadable)?.len();
-    let stream = ReaderStream::with_capacity(file, UPLOAD_CHUNK);
-    let part = Part::stream_with_length(reqwest::Body::wrap_stream(stream), length)
-        .file_name(filename.to_owned())
-        .mime_str("application/octet-stream")
-        .map_err(|error| ProviderError::Protocol {
-            message: format!("could not prepare the upload: {error}"),
-        })?;
-    Ok(Form::new()
-        .text("purpose", "fine-tune")
-        .text("file_name", filename.to_owned())
-        .part("file", part))
-}
-
 fn now_seconds() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -120,7 +83,11 @@ impl FineTuningProvider for Together {
         let body = self
             .http
             .execute(label, Replay::Safe, || async {
-                let form = upload_form(path, filename).await?;
+                let (part, _) = file_part(path, filename, "application/octet-stream").await?;
+                let form = Form::new()
+                    .text("purpose", "fine-tune")
+                    .text("file_name", filename.to_owned())
+                    .part("file", part);
                 Ok(self.http.upload(&["files", "upload"]).multipart(form))
             })
             .await?;
@@ -147,7 +114,7 @@ impl FineTuningProvider for Together {
     }
 
     async fn get_job(&self, job_id: &str) -> Result<ProviderJob, ProviderError> {
-        let job: JobWire = self.get(&["fine-tunes", job_segment(job_id)?]).await?;
+        let job: JobWire = self.get(&["fine-tunes", id_segment(job_id)?]).await?;
         Ok(job.into())
     }
 
@@ -167,7 +134,7 @@ impl FineTuningProvider for Together {
     }
 
     async fn cancel_job(&self, job_id: &str) -> Result<ProviderJob, ProviderError> {
-        let segments = ["fine-tunes", job_segment(job_id)?, "cancel"];
+        let segments = ["fine-tunes", id_segment(job_id)?, "cancel"];
         let job: JobWire = self
             .send(Method::POST, &segments, None, Replay::Safe)
             .await?;
@@ -181,7 +148,7 @@ impl FineTuningProvider for Together {
         after: Option<&str>,
         limit: u32,
     ) -> Result<EventPage, ProviderError> {
-        let segments = ["fine-tunes", job_segment(job_id)?, "events"];
+        let segments = ["fine-tunes", id_segment(job_id)?, "events"];
         let list: DataWire<EventWire> = self.get(&segments).await?;
         let newest_first = tw::events(job_id.trim(), list.into_data());
         let start = after
@@ -200,13 +167,13 @@ impl FineTuningProvider for Together {
         &self,
         job_id: &str,
     ) -> Result<Vec<ProviderCheckpoint>, ProviderError> {
-        let segments = ["fine-tunes", job_segment(job_id)?, "checkpoints"];
+        let segments = ["fine-tunes", id_segment(job_id)?, "checkpoints"];
         let list: DataWire<CheckpointWire> = self.get(&segments).await?;
         Ok(tw::checkpoints(job_id.trim(), list.into_data()))
     }
 
     async fn list_metrics(&self, job_id: &str) -> Result<Vec<ProviderEvent>, ProviderError> {
-        let segments = ["fine-tunes", job_segment(job_id)?, "metrics"];
+        let segments = ["fine-tunes", id_segment(job_id)?, "metrics"];
         let answer: MetricsWire = self.get(&segments).await?;
         Ok(tw::metrics(job_id.trim(), answer, now_seconds()))
     }
@@ -237,7 +204,7 @@ impl FineTuningProvider for Together {
     }
 
     async fn get_deployment(&self, id: &str) -> Result<Option<Deployment>, ProviderError> {
-        match self.get::<Value>(&["endpoints", job_segment(id)?]).await {
+        match self.get::<Value>(&["endpoints", id_segment(id)?]).await {
             Ok(endpoint) => endpoint_of(&endpoint).map(Some),
             Err(ProviderError::NotFound { .. }) => Ok(None),
             Err(error) => Err(error),
@@ -245,7 +212,7 @@ impl FineTuningProvider for Together {
     }
 
     async fn undeploy(&self, id: &str) -> Result<(), ProviderError> {
-        let segments = ["endpoints", job_segment(id)?];
+        let segments = ["endpoints", id_segment(id)?];
         match self
             .send::<Value>(Method::DELETE, &segments, None, Replay::Safe)
             .await
