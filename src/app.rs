@@ -2,6 +2,8 @@
 //! shutdown. The only module that knows axum.
 
 use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -31,7 +33,10 @@ use crate::webhooks;
 mod chat;
 mod endpoints;
 mod graphql_http;
+mod panel;
 mod websocket;
+
+pub use panel::PanelSource;
 
 pub use websocket::{SocketLimits, Sockets};
 
@@ -46,6 +51,8 @@ pub struct AppState {
     pub sockets: Sockets,
     /// The OpenAI-compatible chat endpoint.
     pub chat: ChatGateway,
+    /// Where the admin panel's files come from.
+    pub panel: PanelSource,
 }
 
 impl AppState {
@@ -56,6 +63,9 @@ impl AppState {
             chat: ChatGateway::new(app.clone(), options.chat.clone()),
             app,
             sockets: Sockets::new(options.sockets),
+            panel: PanelSource {
+                dir: options.panel_dir.clone().map(Arc::new),
+            },
         }
     }
 }
@@ -75,6 +85,8 @@ pub struct HttpOptions {
     pub sockets: SocketLimits,
     /// Settings of the chat endpoint.
     pub chat: ChatSettings,
+    /// Serve the admin panel's files from this directory instead of the binary.
+    pub panel_dir: Option<PathBuf>,
 }
 
 impl From<&ServeArgs> for HttpOptions {
@@ -93,6 +105,7 @@ impl From<&ServeArgs> for HttpOptions {
                 max_connections_per_token: args.max_connections_per_token,
             },
             chat: ChatSettings::from(&args.chat),
+            panel_dir: args.panel_dir.clone(),
         }
     }
 }
@@ -144,6 +157,8 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
             post(endpoints::credential_webhook)
                 .layer(DefaultBodyLimit::max(webhooks::MAX_BODY_BYTES)),
         )
+        .route("/", get(panel::index))
+        .route("/assets/{*path}", get(panel::asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(bounded)

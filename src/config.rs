@@ -1,6 +1,7 @@
 //! Command line and environment configuration (`TUNER_*` variables).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -154,6 +155,11 @@ pub struct ServeArgs {
     /// Most subscription WebSockets open at once with one API token.
     #[arg(long, env = "TUNER_MAX_CONNECTIONS_PER_TOKEN", default_value_t = 100)]
     pub max_connections_per_token: usize,
+
+    /// Serve the admin panel's files from this directory (a checkout's `panel/`) instead of
+    /// the copies compiled into the binary, so changes show on reload.
+    #[arg(long, env = "TUNER_PANEL_DIR")]
+    pub panel_dir: Option<PathBuf>,
 
     /// Training settings.
     #[command(flatten)]
