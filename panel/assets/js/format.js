@@ -24,3 +24,16 @@ export function dollars(value) {
   if (value === null || value === undefined) return "—";
   return new Intl.NumberFormat(undefined, { style: "currency", currency: "USD" }).format(value);
 }
+
+const timeWithSeconds = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+
+/**
+ * A `<time>` element for an RFC 3339 instant as a time of day with seconds in the browser's
+ * zone (for logs of one job, where seconds tell events apart); the full date in its title.
+ */
+export function clockTime(iso) {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return h("time", { dateTime: iso, title: dateTime.format(date), text: timeWithSeconds.format(date) });
+}
