@@ -80,7 +80,6 @@ test("a custom model is created, trained with a live loss chart, and a second jo
   await row.waitFor();
   assert.match(await row.textContent(), /NOT TRAINED/);
   assert.match(await row.textContent(), /openai/);
-  await screenshot(page, "custom-models");
   await assertFitsPhoneWidth(page);
 
   // The preview: a tag without blocks has errors and the job cannot start.
@@ -172,6 +171,13 @@ test("a custom model is created, trained with a live loss chart, and a second jo
   assert.match(await page.locator(".card", { hasText: "Details" }).textContent(), /READY/);
   await screenshot(page, "model");
   await assertFitsPhoneWidth(page);
+
+  // The list shows the trained model's name and status.
+  await page.getByRole("link", { name: "Custom Models" }).first().click();
+  const trained = page.locator(".models-table tr", { hasText: MODEL });
+  await trained.locator(".badge", { hasText: "READY" }).waitFor();
+  assert.match(await trained.textContent(), /ft:gpt-4o-mini/);
+  await screenshot(page, "custom-models");
   await close();
 });
 

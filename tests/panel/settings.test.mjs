@@ -161,6 +161,9 @@ test("provider credentials show only their last 4 characters, errors sit at thei
   await credentials.getByLabel("Base URL").fill(`${EMULATOR_URL}/together/v1`);
   await credentials.getByRole("button", { name: "Save credentials" }).click();
   const together = credentials.locator('tr[data-provider="together"]');
+  await page.waitForTimeout(2000);
+  console.log("DEBUG", await credentials.locator(".form-error").textContent(), await credentials.locator(".field-error").allTextContents(), await page.locator("#toasts").textContent());
+  await page.screenshot({ path: "/tmp/settings-dbg-7f3.png", fullPage: true });
   await together.waitFor();
   assert.equal(await together.locator(".key-last4").textContent(), `…${EMULATOR_KEY.slice(-4)}`);
   assert.match(await together.textContent(), new RegExp(`${EMULATOR_URL}/together/v1`));

@@ -184,15 +184,16 @@ export function subscribe(query, variables, handlers) {
 }
 
 /**
- * One chat completion through tuner's OpenAI-compatible endpoint. Returns
+ * One chat completion through tuner's OpenAI-compatible endpoint, answered by the custom
+ * model's fine-tuned model (`target` "tuned") or by its base model ("base"). Returns
  * `{ reply, systemPrompt, body }`; throws an `ApiError` with OpenAI's error message.
  */
-export async function chat(model, messages) {
+export async function chat(model, messages, target = "tuned") {
   let response;
   try {
     response = await fetch("/v1/chat/completions", {
       method: "POST",
-      headers: { "content-type": "application/json", ...authorization(session.token) },
+      headers: { "content-type": "application/json", "x-tuner-target": target, ...authorization(session.token) },
       body: JSON.stringify({ model, messages }),
     });
   } catch (cause) {

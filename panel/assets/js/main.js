@@ -8,19 +8,22 @@ import { errorBox, field, formError, h, loading, replace, showFieldErrors } from
 
 const ROLES = ["READER", "EDITOR", "ADMIN"];
 
-/** Routes: a hash path pattern, the page module, and the nav entry it belongs to. */
+/**
+ * Routes: a hash path pattern, the page module, the nav entry it belongs to, and the least role
+ * whose token the API answers there (rules and blocks are EDITOR's; a READER reads models).
+ */
 const ROUTES = [
-  { pattern: /^\/?$/, page: "blocks", nav: "blocks" },
-  { pattern: /^\/blocks$/, page: "blocks", nav: "blocks" },
-  { pattern: /^\/blocks\/new$/, page: "block_editor", nav: "blocks", params: () => ({ id: null }) },
-  { pattern: /^\/blocks\/([^/]+)$/, page: "block_editor", nav: "blocks", params: (m) => ({ id: decodeURIComponent(m[1]) }) },
-  { pattern: /^\/rules$/, page: "rules", nav: "rules" },
-  { pattern: /^\/models$/, page: "models", nav: "models" },
-  { pattern: /^\/models\/([^/]+)$/, page: "model", nav: "models", params: (m) => ({ id: decodeURIComponent(m[1]) }) },
-  { pattern: /^\/jobs\/([^/]+)$/, page: "job", nav: "models", params: (m) => ({ id: decodeURIComponent(m[1]) }) },
-  { pattern: /^\/try$/, page: "try", nav: "try" },
-  { pattern: /^\/settings$/, page: "settings", nav: "settings" },
-  { pattern: /^\/console$/, page: "console", nav: "console" },
+  { pattern: /^\/?$/, page: null, nav: null, role: "READER" },
+  { pattern: /^\/blocks$/, page: "blocks", nav: "blocks", role: "EDITOR" },
+  { pattern: /^\/blocks\/new$/, page: "block_editor", nav: "blocks", role: "EDITOR", params: () => ({ id: null }) },
+  { pattern: /^\/blocks\/([^/]+)$/, page: "block_editor", nav: "blocks", role: "EDITOR", params: (m) => ({ id: decodeURIComponent(m[1]) }) },
+  { pattern: /^\/rules$/, page: "rules", nav: "rules", role: "EDITOR" },
+  { pattern: /^\/models$/, page: "models", nav: "models", role: "READER" },
+  { pattern: /^\/models\/([^/]+)$/, page: "model", nav: "models", role: "READER", params: (m) => ({ id: decodeURIComponent(m[1]) }) },
+  { pattern: /^\/jobs\/([^/]+)$/, page: "job", nav: "models", role: "EDITOR", params: (m) => ({ id: decodeURIComponent(m[1]) }) },
+  { pattern: /^\/try$/, page: "try", nav: "try", role: "READER" },
+  { pattern: /^\/settings$/, page: "settings", nav: "settings", role: "EDITOR" },
+  { pattern: /^\/console$/, page: "console", nav: "console", role: "READER" },
 ];
 
 const main = document.getElementById("main");
@@ -63,7 +66,16 @@ async function route() {
   const root = h("div", { class: "page" });
   replace(main, root);
   if (!matched) {
-    replace(root, h("h1", { text: "Page not found" }), h("p", {}, "There is no page at ", h("code", { text: path }), ". ", h("a", { href: "#/blocks", text: "Go to Training Messages" })));
+    replace(root, h("h1", { text: "Page not found" }), h("p", {}, "There is no page at ", h("code", { text: path }), ". ", h("a", { href: "#/models", text: "Go to Custom Models" })));
+    return;
+  }
+  if (!matched.r.page) {
+    // The start page: where the role has the most to do.
+    location.replace(context().can("EDITOR") ? "#/blocks" : "#/models");
+    return;
+  }
+  if (!context().can(matched.r.role)) {
+    replace(root, h("h1", { text: "Not for this token" }), h("p", { text: `This page needs an ${matched.r.role} token or above; you are signed in as ${viewer.role}.` }));
     return;
   }
   replace(root, loading());
@@ -127,6 +139,8 @@ function signedIn(who) {
   document.getElementById("nav").hidden = false;
   document.getElementById("who").hidden = false;
   document.getElementById("who-text").textContent = `${who.workspace.name} · ${who.role}`;
+  const can = context().can;
+  for (const link of document.querySelectorAll("#nav a")) link.hidden = !can(link.dataset.role);
   route();
 }
 

@@ -224,6 +224,7 @@ export async function render(root, ctx, params) {
             h("td", {}, clockTime(c.createdAt)),
           ),
         ),
+        { className: "checkpoints-table" },
       ),
     );
   };
@@ -322,6 +323,7 @@ export async function render(root, ctx, params) {
 
   return () => {
     stopped = true;
+    chart.destroy();
     if (!ended) stop?.();
   };
 }

@@ -5,7 +5,7 @@
 import { h, replace } from "../dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const WIDTH = 640;
+const DEFAULT_WIDTH = 640;
 const HEIGHT = 260;
 const PAD = { top: 14, right: 18, bottom: 40, left: 56 };
 const SERIES = [
@@ -46,13 +46,15 @@ export function formatLoss(value) {
 /**
  * A loss chart. `add(points)` takes `TrainingMetrics` (`step`, `totalSteps`, `trainLoss`,
  * `validLoss`); a step seen again replaces its figures, so a whole state sent again after a
- * reconnection draws nothing twice. Returns `{ element, add, size }`.
+ * reconnection draws nothing twice. Returns `{ element, add, size, destroy }`.
  */
 export function createLossChart({ title = "Loss by step" } = {}) {
   const byStep = new Map();
   let totalSteps = 0;
+  // The drawing is as wide as its place on screen, so its text keeps its size on a phone.
+  let width = DEFAULT_WIDTH;
 
-  const plot = svg("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: "chart-svg", role: "img", focusable: "false" });
+  const plot = svg("svg", { viewBox: `0 0 ${width} ${HEIGHT}`, class: "chart-svg", role: "img", focusable: "false" });
   const tableBody = h("tbody");
   const table = h(
     "table",
@@ -86,6 +88,7 @@ export function createLossChart({ title = "Loss by step" } = {}) {
     const list = points();
     const label = summary(list);
     plot.setAttribute("aria-label", label);
+    plot.setAttribute("viewBox", `0 0 ${width} ${HEIGHT}`);
     plot.replaceChildren(svg("title", { text: label }));
     replace(
       tableBody,
@@ -98,13 +101,13 @@ export function createLossChart({ title = "Loss by step" } = {}) {
     const firstStep = Math.min(...list.map((p) => p.step), 0);
     const top = values.length ? Math.max(...values) : 1;
     const yMax = top > 0 ? top * 1.1 : 1;
-    const x = (step) => PAD.left + ((step - firstStep) / (lastStep - firstStep || 1)) * (WIDTH - PAD.left - PAD.right);
+    const x = (step) => PAD.left + ((step - firstStep) / (lastStep - firstStep || 1)) * (width - PAD.left - PAD.right);
     const y = (loss) => HEIGHT - PAD.bottom - (loss / yMax) * (HEIGHT - PAD.top - PAD.bottom);
 
     const axes = svg("g", { class: "axes", "aria-hidden": "true" });
     for (const value of ticks(0, yMax, 4)) {
       axes.append(
-        svg("line", { class: "gridline", x1: PAD.left, x2: WIDTH - PAD.right, y1: y(value), y2: y(value) }),
+        svg("line", { class: "gridline", x1: PAD.left, x2: width - PAD.right, y1: y(value), y2: y(value) }),
         svg("text", { class: "tick", x: PAD.left - 6, y: y(value), "text-anchor": "end", "dominant-baseline": "middle", text: lossFormat.format(value) }),
       );
     }
@@ -116,9 +119,9 @@ export function createLossChart({ title = "Loss by step" } = {}) {
       );
     }
     axes.append(
-      svg("line", { class: "axis", x1: PAD.left, x2: WIDTH - PAD.right, y1: HEIGHT - PAD.bottom, y2: HEIGHT - PAD.bottom }),
+      svg("line", { class: "axis", x1: PAD.left, x2: width - PAD.right, y1: HEIGHT - PAD.bottom, y2: HEIGHT - PAD.bottom }),
       svg("line", { class: "axis", x1: PAD.left, x2: PAD.left, y1: PAD.top, y2: HEIGHT - PAD.bottom }),
-      svg("text", { class: "axis-label", x: (PAD.left + WIDTH - PAD.right) / 2, y: HEIGHT - 6, "text-anchor": "middle", text: "Step" }),
+      svg("text", { class: "axis-label", x: (PAD.left + width - PAD.right) / 2, y: HEIGHT - 6, "text-anchor": "middle", text: "Step" }),
       svg("text", { class: "axis-label", x: 14, y: (PAD.top + HEIGHT - PAD.bottom) / 2, "text-anchor": "middle", transform: `rotate(-90 14 ${(PAD.top + HEIGHT - PAD.bottom) / 2})`, text: "Loss" }),
     );
     plot.append(axes);
@@ -155,6 +158,19 @@ export function createLossChart({ title = "Loss by step" } = {}) {
     draw();
   };
 
+  const observer = typeof ResizeObserver === "function"
+    ? new ResizeObserver(() => {
+        const measured = Math.round(plot.getBoundingClientRect().width);
+        if (measured > 0 && Math.abs(measured - width) > 4) {
+          width = Math.max(280, measured);
+          draw();
+        }
+      })
+    : null;
+  observer?.observe(plot);
+
   draw();
-  return { element, add, size: () => byStep.size };
+  /** Stops following the chart's size (when the page goes). */
+  const destroy = () => observer?.disconnect();
+  return { element, add, destroy, size: () => byStep.size };
 }

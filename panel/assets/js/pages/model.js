@@ -8,10 +8,12 @@ import { badge, clearFieldErrors, confirmAction, errorBox, field, formError, h, 
 import { count, dollars, time } from "../format.js";
 import { deleteModel, fineTunedName, modelDialog, retirement } from "./models.js";
 
-const MODEL_FIELDS = `id name description provider baseModel status fineTunedModel servingModel clientSystemMessages createdAt updatedAt deployment { id state serving cost }`;
-const MODEL = `query CustomModel($id: ID!) { customModel(id: $id) { ${MODEL_FIELDS} } }`;
-// `retiresAt` is asked on its own: a server without it still shows the model.
-const RETIREMENT = `query CustomModelRetirement($id: ID!) { customModel(id: $id) { id retiresAt } }`;
+const MODEL = `query CustomModel($id: ID!) {
+  customModel(id: $id) {
+    id name description provider baseModel status fineTunedModel servingModel clientSystemMessages retiresAt createdAt updatedAt
+    deployment { id state serving cost }
+  }
+}`;
 const JOBS = `query CustomModelJobs($id: ID!, $after: String) {
   customModel(id: $id) {
     trainingJobs(first: 20, after: $after) {
@@ -43,17 +45,7 @@ const DEPLOYED_PROVIDERS = ["together", "nebius"];
 const MULTIPLIER_PROVIDERS = ["openai", "azure-openai"];
 
 async function loadModel(id) {
-  const [data, retiring] = await Promise.all([
-    gql(MODEL, { id }),
-    gql(RETIREMENT, { id }).then(
-      (d) => d.customModel.retiresAt,
-      (error) => {
-        if (error?.code === "UNAUTHENTICATED") throw error;
-        return null;
-      },
-    ),
-  ]);
-  return { ...data.customModel, retiresAt: retiring };
+  return (await gql(MODEL, { id })).customModel;
 }
 
 /** A definition list from `[term, value]` pairs; pairs whose value is null are left out. */
@@ -338,7 +330,9 @@ async function renderRun(root, ctx, id, query) {
     h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary", text: "Update preview" })),
   );
 
+  let ticket = 0;
   const update = async () => {
+    const mine = ++ticket;
     previewed = null;
     start.disabled = true;
     startNote.textContent = "";
@@ -346,6 +340,7 @@ async function renderRun(root, ctx, id, query) {
     const sent = input();
     try {
       const { trainingPreview } = await gql(PREVIEW, { modelId: model.id, input: sent });
+      if (mine !== ticket) return;
       clearFieldErrors(options);
       replace(previewArea, previewView(trainingPreview));
       previewed = sent;
@@ -356,7 +351,7 @@ async function renderRun(root, ctx, id, query) {
         startNote.textContent = `Starting charges ${count(trainingPreview.platformCharge.totalCredits)} credits now; the provider bills its own fees to your API key.`;
       }
     } catch (error) {
-      if (error?.code === "UNAUTHENTICATED") return;
+      if (error?.code === "UNAUTHENTICATED" || mine !== ticket) return;
       replace(previewArea);
       if (!showFieldErrors(options, error)) replace(previewArea, errorBox(error, update));
       startNote.textContent = "The job cannot start until the preview has no errors.";

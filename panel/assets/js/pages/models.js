@@ -6,9 +6,7 @@ import { gql } from "../api.js";
 import { badge, confirmAction, field, formError, h, openDialog, pageHeader, replace, showFieldErrors, table, toast, withLoading } from "../dom.js";
 import { time } from "../format.js";
 
-const MODELS = `query CustomModels { customModels { id name description provider baseModel status fineTunedModel servingModel clientSystemMessages createdAt } }`;
-// `retiresAt` is asked on its own: a server without it still lists the models.
-const RETIREMENTS = `query CustomModelRetirements { customModels { id retiresAt } }`;
+const MODELS = `query CustomModels { customModels { id name description provider baseModel status fineTunedModel servingModel clientSystemMessages retiresAt createdAt } }`;
 const CREDENTIALS = `query ProviderChoices { providerCredentials { provider } }`;
 const BASE_MODELS = `query BaseModels($provider: String!) { baseModels(provider: $provider) { id retiresAt } }`;
 const CREATE = `mutation CreateCustomModel($input: CreateCustomModelInput!) { createCustomModel(input: $input) { id } }`;
@@ -19,12 +17,12 @@ const DELETE = `mutation DeleteCustomModel($id: ID!) { deleteCustomModel(id: $id
 export const KNOWN_PROVIDERS = ["openai", "azure-openai", "together", "fireworks", "nebius"];
 
 const CLIENT_SYSTEM_MESSAGES = [
-  ["KEEP", "Keep them, after the trained system prompt"],
-  ["DISCARD", "Discard them: only the trained system prompt reaches the model"],
-  ["REJECT", "Reject the request with an error that says so"],
+  ["KEEP", "Keep (after the trained prompt)"],
+  ["DISCARD", "Discard"],
+  ["REJECT", "Reject the request"],
 ];
 
-/** The date a model's base model retires, or "—"; null while the server does not say. */
+/** The date a model's base model retires (it can no longer be trained or called), or "—". */
 export function retirement(iso) {
   return iso ? time(iso, { withTime: false }) : "—";
 }
@@ -33,17 +31,6 @@ export function retirement(iso) {
 export function fineTunedName(model) {
   const name = model.servingModel ?? model.fineTunedModel;
   return name ? h("code", { class: "model-name", text: name }) : "—";
-}
-
-/** `{ id: retiresAt }` of the workspace's models; empty when the server cannot say. */
-export async function loadRetirements() {
-  try {
-    const data = await gql(RETIREMENTS);
-    return Object.fromEntries(data.customModels.map((m) => [m.id, m.retiresAt]));
-  } catch (error) {
-    if (error?.code === "UNAUTHENTICATED") throw error;
-    return {};
-  }
 }
 
 /**
@@ -123,7 +110,7 @@ export async function modelDialog(model = null) {
     suggestions,
     field("Client system messages", policy, {
       name: "clientSystemMessages",
-      hint: "What happens to the system messages a bot sends along: the global rules are always loaded as the system prompt.",
+      hint: "What happens to system messages a bot sends along: kept after the trained system prompt (your global rules), discarded, or the request is refused with an error.",
     }),
     formError(),
   );
@@ -206,14 +193,11 @@ export async function render(root, ctx) {
   const reload = () =>
     withLoading(
       body,
-      async () => {
-        const [data, retiring] = await Promise.all([gql(MODELS), loadRetirements()]);
-        return { models: data.customModels, retiring };
-      },
+      () => gql(MODELS),
       show,
     );
 
-  const show = ({ models, retiring }) => {
+  const show = ({ customModels: models }) => {
     if (!models.length) {
       replace(
         body,
@@ -233,7 +217,7 @@ export async function render(root, ctx) {
         h("td", { text: model.provider }),
         h("td", {}, h("code", { text: model.baseModel })),
         h("td", {}, fineTunedName(model)),
-        h("td", {}, retirement(retiring[model.id])),
+        h("td", {}, retirement(model.retiresAt)),
         h("td", {}, time(model.createdAt)),
         editor
           ? h(

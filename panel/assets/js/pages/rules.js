@@ -1,5 +1,5 @@
 // Global Rules: one-line instructions that form the system prompt, in order. Add, edit,
-// delete and reorder (EDITOR and up); the resulting system prompt is shown below the list.
+// delete and reorder; the resulting system prompt is shown below the list.
 
 import { gql } from "../api.js";
 import { confirmAction, field, formError, h, pageHeader, replace, showFieldErrors, toast, withLoading } from "../dom.js";
@@ -10,7 +10,7 @@ const UPDATE = `mutation UpdateGlobalRule($id: ID!, $text: String!) { updateGlob
 const DELETE = `mutation DeleteGlobalRule($id: ID!) { deleteGlobalRule(id: $id) }`;
 const REORDER = `mutation ReorderGlobalRules($ids: [ID!]!) { reorderGlobalRules(ids: $ids) { id } }`;
 
-export async function render(root, ctx) {
+export async function render(root) {
   const body = h("div");
   replace(
     root,
@@ -29,14 +29,13 @@ export async function render(root, ctx) {
     replace(
       body,
       rules.length ? list : h("p", { class: "empty", text: "No rules yet: models are trained without a system prompt." }),
-      ctx.can("EDITOR") ? addForm() : null,
+      addForm(),
       h("section", { class: "card", "aria-labelledby": "prompt-heading" }, h("h2", { id: "prompt-heading", text: "Resulting system prompt" }), systemPrompt ? h("pre", { class: "prompt", text: systemPrompt }) : h("p", { class: "empty", text: "None (there are no rules)." })),
     );
   };
 
   const ruleItem = (rule, index, rules) => {
     const item = h("li", { class: "rule", "data-id": rule.id }, h("span", { class: "rule-text", text: rule.text }));
-    if (!ctx.can("EDITOR")) return item;
     const move = async (offset) => {
       const ids = rules.map((r) => r.id);
       const [moved] = ids.splice(index, 1);

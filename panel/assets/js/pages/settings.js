@@ -42,9 +42,9 @@ const PROVIDERS = [
 ];
 
 const ROLES = [
-  { id: "READER", text: "READER: reads models, available models and job updates (bot platforms)" },
-  { id: "EDITOR", text: "EDITOR: manages rules, blocks, models and training" },
-  { id: "ADMIN", text: "ADMIN: everything, including tokens and provider credentials" },
+  { id: "READER", text: "READER: reads models and job updates (for bots)" },
+  { id: "EDITOR", text: "EDITOR: rules, blocks, models and training" },
+  { id: "ADMIN", text: "ADMIN: everything, tokens and credentials too" },
 ];
 
 const REASONS = {
@@ -133,7 +133,7 @@ function credentialsSection() {
   const baseUrlInput = h("input", { type: "url", name: "baseUrl", autocomplete: "off", spellcheck: false });
   const accountInput = h("input", { type: "text", name: "accountId", autocomplete: "off", spellcheck: false });
   const secretInput = h("input", { type: "password", name: "webhookSecret", autocomplete: "new-password", spellcheck: false, placeholder: "whsec_…" });
-  const baseUrlField = field("Base URL", baseUrlInput, { name: "baseUrl", hint: "" });
+  const baseUrlField = field("Base URL", baseUrlInput, { name: "baseUrl", hint: "Leave it empty for the provider's default." });
   const accountField = field("Account id", accountInput, { name: "accountId", hint: "Fireworks only: the account id in its API paths (/v1/accounts/ACCOUNT_ID/…)." });
   const secretField = field("Webhook signing secret (optional)", secretInput, {
     name: "webhookSecret",
@@ -436,7 +436,7 @@ function creditsSection() {
     replace(
       body,
       h("p", { class: "balance" }, h("span", { class: "balance-amount", text: count(credits) }), ` ${credits === 1 ? "credit" : "credits"}`),
-      h("p", { class: "hint", text: "Training jobs spend them: a fee per job and one credit per block trained. Operators add credits with `tuner credits grant`." }),
+      h("p", { class: "hint" }, "Training jobs spend them: a fee per job and one credit per block trained. Operators add credits with ", h("code", { text: "tuner credits grant" }), "."),
       h("h3", { text: "Ledger" }),
       entries.length
         ? table(
