@@ -2,6 +2,8 @@
 //! shutdown. The only module that knows axum.
 
 use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -32,9 +34,12 @@ mod chat;
 mod endpoints;
 mod graphql_http;
 pub mod metrics;
+mod panel;
 mod websocket;
 
 pub use metrics::MetricsToken;
+pub use panel::PanelSource;
+
 pub use websocket::{SocketLimits, Sockets};
 
 /// What every handler shares.
@@ -48,6 +53,8 @@ pub struct AppState {
     pub sockets: Sockets,
     /// The OpenAI-compatible chat endpoint.
     pub chat: ChatGateway,
+    /// Where the admin panel's files come from.
+    pub panel: PanelSource,
 }
 
 impl AppState {
@@ -58,6 +65,9 @@ impl AppState {
             chat: ChatGateway::new(app.clone(), options.chat.clone()),
             app,
             sockets: Sockets::new(options.sockets),
+            panel: PanelSource {
+                dir: options.panel_dir.clone().map(Arc::new),
+            },
         }
     }
 }
@@ -79,6 +89,8 @@ pub struct HttpOptions {
     pub chat: ChatSettings,
     /// The token that opens `GET /metrics` on this listener; `None`: no `/metrics` here.
     pub metrics_token: Option<MetricsToken>,
+    /// Serve the admin panel's files from this directory instead of the binary.
+    pub panel_dir: Option<PathBuf>,
 }
 
 impl From<&ServeArgs> for HttpOptions {
@@ -98,6 +110,7 @@ impl From<&ServeArgs> for HttpOptions {
             },
             chat: ChatSettings::from(&args.chat),
             metrics_token: args.metrics_token.as_deref().and_then(MetricsToken::new),
+            panel_dir: args.panel_dir.clone(),
         }
     }
 }
@@ -153,6 +166,8 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
             post(endpoints::credential_webhook)
                 .layer(DefaultBodyLimit::max(webhooks::MAX_BODY_BYTES)),
         )
+        .route("/", get(panel::index))
+        .route("/assets/{*path}", get(panel::asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(bounded)

@@ -137,7 +137,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     }
     let sockets = state.sockets.clone();
     let router = app::router(state, &options)?;
-    tracing::info!(%address, "tuner is listening; GraphiQL at http://{address}/graphql");
+    tracing::info!(%address, "tuner is listening; admin panel at http://{address}/");
     app::serve(listener, router, shutdown).await?;
     sockets.close_all(SOCKETS_GRACE).await;
     // A poll round under way is finished (and committed) before the pool closes.
@@ -171,7 +171,7 @@ fn print_bootstrap_banner(created: &workspaces::Bootstrap, address: std::net::So
     println!(
         "\nCreated workspace {:?} with an ADMIN API token. It is shown only this once:\n\n    {secret}\n\n\
          Send it as the header `Authorization: Bearer {secret}`.\n\
-         In GraphiQL (http://{address}/graphql) paste {{\"Authorization\": \"Bearer {secret}\"}} into the Headers tab.\n",
+         Sign in to the admin panel at http://{address}/ with it.\n",
         created.workspace.name
     );
 }

@@ -1,6 +1,7 @@
 //! Command line and environment configuration (`TUNER_*` variables).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -164,6 +165,11 @@ pub struct ServeArgs {
     /// as `127.0.0.1:9464`); keep it off the internet. None by default.
     #[arg(long, env = "TUNER_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+
+    /// Serve the admin panel's files from this directory (a checkout's `panel/`) instead of
+    /// the copies compiled into the binary, so changes show on reload.
+    #[arg(long, env = "TUNER_PANEL_DIR")]
+    pub panel_dir: Option<PathBuf>,
 
     /// Training settings.
     #[command(flatten)]

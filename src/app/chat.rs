@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use super::AppState;
 use crate::available_models::AvailableModel;
 use crate::chat::errors::ChatError;
-use crate::chat::{Answer, AnswerBody};
+use crate::chat::{Answer, AnswerBody, Target};
 
 /// Counts each request of the chat endpoint by route and status, with the time to its answer's
 /// head (a streamed answer goes on after).
@@ -43,11 +43,17 @@ pub async fn completions(State(state): State<AppState>, request: Request) -> Res
             .chat
             .authenticate(authorization(&parts.headers))
             .await?;
+        let target = Target::parse(
+            parts
+                .headers
+                .get("x-tuner-target")
+                .map(|v| v.to_str().unwrap_or("malformed")),
+        )?;
         let limit = state.chat.settings().max_request_bytes;
         let body = to_bytes(body, limit)
             .await
             .map_err(|_| ChatError::TooLarge(limit))?;
-        state.chat.complete(&caller, &body).await
+        state.chat.complete(&caller, &body, target).await
     }
     .await;
     match result {
@@ -140,6 +146,10 @@ fn answer_response(answer: Answer) -> Response {
     {
         headers.insert("x-tuner-system-prompt-sha256", hash);
     }
+    headers.insert(
+        "x-tuner-target",
+        HeaderValue::from_static(answer.target.as_str()),
+    );
     headers.insert(
         "x-tuner-client-system-messages",
         HeaderValue::from_static(answer.applied.client_messages.as_str()),

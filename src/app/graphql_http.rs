@@ -1,16 +1,15 @@
 //! GraphQL over HTTP on `/graphql`: `POST` runs an operation; `GET` opens a subscription
-//! WebSocket or shows GraphiQL. A body that is not a GraphQL request gets a GraphQL error
+//! WebSocket or shows the admin panel's query console. A body that is not a GraphQL request gets a GraphQL error
 //! (`BAD_USER_INPUT`), never the parser's internals.
 
 use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::ParseRequestError;
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::{bearer, websocket, AppState};
@@ -88,21 +87,13 @@ fn malformed(error: ParseRequestError) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// `GET /graphql`: subscriptions over WebSocket when the request is an upgrade, else GraphiQL.
+/// `GET /graphql`: subscriptions over WebSocket when the request is an upgrade, else the
+/// admin panel, which opens its query console at this path.
 pub async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
     if websocket::is_upgrade(&request) {
         websocket::upgrade(state, request).await
     } else {
-        graphiql().into_response()
+        let headers = request.headers().clone();
+        super::panel::index(State(state), headers).await
     }
-}
-
-fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .title("tuner GraphiQL")
-            .finish(),
-    )
 }

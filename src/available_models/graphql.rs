@@ -50,7 +50,7 @@ impl AvailableModel {
     }
     /// The base model it was tuned from.
     async fn base_model(&self) -> &str {
-        &self.0.model.base_model
+        &self.0.base_model
     }
     /// The provider serving it, such as `openai` (during a move, the one it is moving off).
     async fn provider(&self) -> &str {

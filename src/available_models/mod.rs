@@ -25,6 +25,9 @@ pub struct AvailableModel {
     pub provider_model: String,
     /// The provider serving it (that of the job it was trained by).
     pub provider: String,
+    /// The base model the serving job trained from (during a move, not yet the model's new
+    /// base model).
+    pub base_model: String,
     /// The provider's OpenAI-compatible base URL for chat, when known.
     pub chat_base_url: Option<String>,
     /// The system prompt the serving job trained with.
@@ -71,6 +74,7 @@ pub async fn load(
             provider_model,
             chat_base_url: chat_urls.get(&job.provider).cloned().flatten(),
             provider: job.provider.clone(),
+            base_model: job.base_model.clone(),
             retires_at: retirements.retires_at(&job.base_model),
             model,
         })

@@ -83,6 +83,40 @@ pub enum AnswerBody {
     Events(BoxStream<'static, Result<Bytes, std::io::Error>>),
 }
 
+/// Which model of a custom model a request is sent to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Target {
+    /// The fine-tuned model bots call (the default).
+    #[default]
+    Tuned,
+    /// The base model it was tuned from, on the same provider with the same system prompt: to
+    /// compare answers and see what training changed.
+    Base,
+}
+
+impl Target {
+    /// The value of the `x-tuner-target` header: `tuned` or `base`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tuned => "tuned",
+            Self::Base => "base",
+        }
+    }
+
+    /// Reads the `x-tuner-target` header; absent means `tuned`.
+    pub fn parse(header: Option<&str>) -> Result<Self, ChatError> {
+        match header.map(str::trim) {
+            None | Some("tuned") => Ok(Self::Tuned),
+            Some("base") => Ok(Self::Base),
+            Some(_) => Err(ChatError::bad_request(
+                None,
+                "the x-tuner-target header must be `tuned` (the fine-tuned model, the default) or \
+                 `base` (the base model it was tuned from)",
+            )),
+        }
+    }
+}
+
 /// A provider's answer to pass on.
 pub struct Answer {
     /// The provider's status.
@@ -93,6 +127,8 @@ pub struct Answer {
     pub applied: Applied,
     /// The SHA-256 (hex) of the trained system prompt put first, if any.
     pub prompt_sha256: Option<String>,
+    /// Which model answered.
+    pub target: Target,
     /// The body.
     pub body: AnswerBody,
 }
@@ -193,13 +229,18 @@ impl ChatGateway {
         .await
     }
 
-    /// Answers a chat completions request `body` of `caller`.
-    pub async fn complete(&self, caller: &Principal, body: &[u8]) -> Result<Answer, ChatError> {
+    /// Answers a chat completions request `body` of `caller` with the `target` model.
+    pub async fn complete(
+        &self,
+        caller: &Principal,
+        body: &[u8],
+        target: Target,
+    ) -> Result<Answer, ChatError> {
         if body.len() > self.inner.settings.max_request_bytes {
             return Err(ChatError::TooLarge(self.inner.settings.max_request_bytes));
         }
         let slot = self.inner.limiter.admit(caller.token_id)?;
-        let prepared = self.prepare(caller, body).await?;
+        let prepared = self.prepare(caller, body, target).await?;
         let provider = prepared.model.provider.clone();
         let app = &self.inner.app;
         let Some(endpoint) =
@@ -269,12 +310,18 @@ impl ChatGateway {
             content_type,
             applied: prepared.applied,
             prompt_sha256,
+            target,
             body,
         })
     }
 
     /// Reads the request, finds its model and rewrites it for the provider.
-    async fn prepare(&self, caller: &Principal, body: &[u8]) -> Result<Prepared, ChatError> {
+    async fn prepare(
+        &self,
+        caller: &Principal,
+        body: &[u8],
+        target: Target,
+    ) -> Result<Prepared, ChatError> {
         let Ok(Value::Object(mut request)) = serde_json::from_slice::<Value>(body) else {
             return Err(ChatError::bad_request(
                 None,
@@ -295,10 +342,11 @@ impl ChatGateway {
         let policy = model.model.client_system_messages;
         let applied =
             messages::apply_system_prompt(&mut request, model.system_prompt.as_deref(), policy)?;
-        request.insert(
-            "model".to_owned(),
-            Value::String(model.provider_model.clone()),
-        );
+        let provider_model = match target {
+            Target::Tuned => &model.provider_model,
+            Target::Base => &model.base_model,
+        };
+        request.insert("model".to_owned(), Value::String(provider_model.clone()));
         let stream = request.get("stream").and_then(Value::as_bool) == Some(true);
         let client_wants_usage = ask_for_usage(&mut request, stream);
         Ok(Prepared {

@@ -121,6 +121,17 @@ impl CustomModel {
             cost: cost.map(str::to_owned),
         })
     }
+    /// When the provider retires the model bots call (or, untrained, its base model), if
+    /// announced: from then on it cannot be called. As `availableModels` gives it.
+    async fn retires_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        let model = self
+            .0
+            .serving_model
+            .as_deref()
+            .or(self.0.fine_tuned_model.as_deref())
+            .unwrap_or(&self.0.base_model);
+        Ok(ctx.training()?.retirements.retires_at(model))
+    }
     /// What the chat endpoint does with the system messages a client sends.
     async fn client_system_messages(&self) -> ClientSystemMessagesGql {
         self.0.client_system_messages.into()

@@ -273,6 +273,7 @@ pub fn http_options() -> HttpOptions {
         sockets: Default::default(),
         chat: Default::default(),
         metrics_token: None,
+        panel_dir: None,
     }
 }
 

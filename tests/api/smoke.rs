@@ -1,4 +1,4 @@
-//! Real HTTP: health checks, GraphiQL, authentication headers, body limit, request ids, CORS.
+//! Real HTTP: health checks, the admin panel's files, authentication headers, body limit, request ids, CORS.
 
 use serde_json::{json, Value};
 use tuner::app::HttpOptions;
@@ -39,15 +39,46 @@ async fn readiness_fails_when_the_database_is_gone() {
 }
 
 #[tokio::test]
-async fn graphiql_is_served_on_get() {
+async fn the_panel_is_served_from_the_binary_with_its_own_files_only() {
     let app = TestApp::spawn().await;
     let base = app.serve(http_options()).await;
-    let response = reqwest::get(format!("{base}/graphql"))
+    for path in ["/", "/graphql"] {
+        let response = reqwest::get(format!("{base}{path}"))
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "{path}");
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(policy.contains("default-src 'self'"), "{policy}");
+        let page = response.text().await.expect("body");
+        assert!(
+            page.contains("/assets/js/main.js"),
+            "the panel's page: {page}"
+        );
+        assert!(!page.contains("https://"), "nothing loaded from elsewhere");
+    }
+    let script = reqwest::get(format!("{base}/assets/js/main.js"))
         .await
         .expect("request");
-    assert_eq!(response.status(), 200);
-    let page = response.text().await.expect("body");
-    assert!(page.contains("graphiql"), "GraphiQL page expected");
+    assert_eq!(script.status(), 200);
+    assert_eq!(
+        script.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    let etag = script.headers()["etag"].clone();
+    let again = reqwest::Client::new()
+        .get(format!("{base}/assets/js/main.js"))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(again.status(), 304);
+    let missing = reqwest::get(format!("{base}/assets/../Cargo.toml"))
+        .await
+        .expect("request");
+    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]

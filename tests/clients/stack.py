@@ -91,6 +91,7 @@ class Stack:
         stream_delay_ms=150,
         tuner_args=(),
         tuner_env=None,
+        emulator_args=None,
         log=print,
     ):
         self.tuner_bin = tuner or default_binary("tuner")
@@ -98,6 +99,7 @@ class Stack:
         self.stream_delay_ms = stream_delay_ms
         self.tuner_args = list(tuner_args)
         self.tuner_env = dict(tuner_env or {})
+        self.emulator_args = list(emulator_args or ["--running-secs", "2", "--steps", "2"])
         self.log = log
         self.dir = tempfile.mkdtemp(prefix="tuner-clients-")
         self.emulator_port = free_port()
@@ -156,8 +158,7 @@ class Stack:
                 "--api-key", EMULATOR_KEY,
                 "--validating-secs", "0",
                 "--queued-secs", "0",
-                "--running-secs", "2",
-                "--steps", "2",
+                *self.emulator_args,
                 "--stream-delay-ms", str(self.stream_delay_ms),
             ],
             dict(os.environ, **self.tuner_env),
@@ -254,19 +255,27 @@ class Stack:
             raise StackError(f"GraphQL {query.split('(')[0].strip()!r} failed ({status}): {answer}")
         return answer["data"]
 
-    def train(self, timeout=90):
+    def grant_credits(self, credits=1000):
+        """`tuner credits grant` to the first workspace."""
         grant = subprocess.run(
-            [self.tuner_bin, "credits", "grant", "--workspace", "default", "1000"],
+            [self.tuner_bin, "credits", "grant", "--workspace", "default", str(credits)],
             env=self.env, capture_output=True, text=True, timeout=60,
         )
         if grant.returncode != 0:
             raise StackError(f"tuner credits grant failed: {grant.stderr.strip()}")
+
+    def use_emulator_as_openai(self):
+        """Stores the emulator as the workspace's `openai` provider."""
         self.gql(
             "mutation($key: String!, $url: String!) {"
             " setProviderCredentials(provider: \"openai\", apiKey: $key, baseUrl: $url)"
             " { provider } }",
             {"key": EMULATOR_KEY, "url": f"{self.emulator_url}/v1"},
         )
+
+    def train(self, timeout=90):
+        self.grant_credits()
+        self.use_emulator_as_openai()
         for rule in RULES:
             self.gql("mutation($t: String!) { createGlobalRule(text: $t) { id } }", {"t": rule})
         for i in range(10):

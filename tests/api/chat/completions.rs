@@ -38,6 +38,46 @@ async fn the_trained_system_prompt_goes_first_and_the_fine_tuned_model_answers()
     assert!(body["usage"]["prompt_tokens"].as_i64().unwrap_or(0) > 0);
 }
 
+#[tokio::test]
+async fn the_base_model_answers_with_the_same_prompt_when_asked_for() {
+    let chat = Chat::new().await;
+    let base_model = chat
+        .fixture
+        .app
+        .admin_gql("{ availableModels { baseModel } }", json!({}))
+        .await
+        .data()["availableModels"][0]["baseModel"]
+        .as_str()
+        .expect("base model")
+        .to_owned();
+    let send = |target: &'static str| {
+        chat.http
+            .post(format!("{}/v1/chat/completions", chat.base))
+            .bearer_auth(&chat.reader)
+            .header("x-tuner-target", target)
+            .json(&ask("support", "hello there"))
+            .send()
+    };
+    let response = send("base").await.expect("request");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-tuner-target"], "base");
+    let body: Value = response.json().await.expect("json");
+    let prompt = RULES.join("\n");
+    assert_eq!(
+        content(&body),
+        format!("[model={base_model}] [system={prompt}] echo: hello there")
+    );
+
+    let (status, error) = failure(send("other").await.expect("request")).await;
+    assert_eq!(status, 400);
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("x-tuner-target")),
+        "{error}"
+    );
+}
+
 /// A provider that keeps the last request it got and answers a fixed completion.
 async fn recording_provider() -> (String, std::sync::Arc<std::sync::Mutex<Value>>) {
     use axum::routing::post;
