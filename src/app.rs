@@ -33,9 +33,11 @@ use crate::webhooks;
 mod chat;
 mod endpoints;
 mod graphql_http;
+pub mod metrics;
 mod panel;
 mod websocket;
 
+pub use metrics::MetricsToken;
 pub use panel::PanelSource;
 
 pub use websocket::{SocketLimits, Sockets};
@@ -85,6 +87,8 @@ pub struct HttpOptions {
     pub sockets: SocketLimits,
     /// Settings of the chat endpoint.
     pub chat: ChatSettings,
+    /// The token that opens `GET /metrics` on this listener; `None`: no `/metrics` here.
+    pub metrics_token: Option<MetricsToken>,
     /// Serve the admin panel's files from this directory instead of the binary.
     pub panel_dir: Option<PathBuf>,
 }
@@ -105,6 +109,7 @@ impl From<&ServeArgs> for HttpOptions {
                 max_connections_per_token: args.max_connections_per_token,
             },
             chat: ChatSettings::from(&args.chat),
+            metrics_token: args.metrics_token.as_deref().and_then(MetricsToken::new),
             panel_dir: args.panel_dir.clone(),
         }
     }
@@ -133,13 +138,17 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
         .route("/v1/chat/completions", post(chat::completions))
         .route("/v1/models", get(chat::list_models))
         .route("/v1/models/{model}", get(chat::get_model))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            chat::measure,
+        ))
         .layer(DefaultBodyLimit::disable());
     let middleware = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(trace)
         .layer(PropagateRequestIdLayer::x_request_id());
-    let mut router = Router::new()
+    let mut routes = Router::new()
         .route(
             "/graphql",
             get(graphql_http::graphql_get).post(graphql_http::graphql_post),
@@ -162,9 +171,11 @@ pub fn router(state: AppState, options: &HttpOptions) -> anyhow::Result<Router> 
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(bounded)
-        .merge(chat)
-        .with_state(state)
-        .layer(middleware);
+        .merge(chat);
+    if let Some(token) = options.metrics_token.clone() {
+        routes = routes.merge(metrics::guarded(token));
+    }
+    let mut router = routes.with_state(state).layer(middleware);
     if let Some(cors) = cors_layer(&options.cors_origins)? {
         router = router.layer(cors);
     }

@@ -14,6 +14,7 @@ use crate::changes::ChangeBus;
 use crate::entities::training_job;
 use crate::error::Result;
 use crate::ids::{TokenId, WorkspaceId};
+use crate::metrics::Metrics;
 use crate::provider;
 use crate::provider_clients::ProviderClients;
 use crate::secrets::SecretBox;
@@ -38,6 +39,8 @@ pub struct AppContext {
     pub provider_clients: ProviderClients,
     /// Token checks of recent callers, dropped when a token is revoked.
     pub tokens: Arc<TokenCache>,
+    /// The process's Prometheus metrics.
+    pub metrics: Metrics,
 }
 
 impl AppContext {
@@ -51,10 +54,12 @@ impl AppContext {
         let http = provider::shared_client(&training.provider)
             .map_err(|err| anyhow::anyhow!("cannot set up the HTTP client: {err}"))?;
         let changes = ChangeBus::default();
+        let metrics = Metrics::new();
         Ok(Self {
             db,
             secrets,
-            tokens: Arc::new(TokenCache::new(&changes)),
+            tokens: Arc::new(TokenCache::new(&changes, metrics.cache("tokens"))),
+            metrics,
             changes,
             training,
             http,

@@ -30,7 +30,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Serve(args) => serve(&cli.database_url, args).await,
+        Command::Serve(args) => serve(&cli.database_url, *args).await,
         Command::Credits(CreditsCommand::Grant { workspace, amount }) => {
             let db = open(&cli.database_url).await?;
             let workspace = workspaces::find_by_name(&db, &workspace)
@@ -132,6 +132,9 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(context, &options);
     let usage = state.chat.usage();
     background.spawn("chat usage", |stop| usage.run(db.clone(), stop));
+    if let Some(address) = args.metrics_listen {
+        serve_metrics(&background, address, state.clone()).await?;
+    }
     let sockets = state.sockets.clone();
     let router = app::router(state, &options)?;
     tracing::info!(%address, "tuner is listening; admin panel at http://{address}/");
@@ -140,6 +143,26 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     // A poll round under way is finished (and committed) before the pool closes.
     background.shutdown(BACKGROUND_GRACE).await;
     db.close().await.context("cannot close the database")?;
+    Ok(())
+}
+
+/// Serves `GET /metrics` alone on `address` until the background tasks stop.
+async fn serve_metrics(
+    background: &Supervisor,
+    address: std::net::SocketAddr,
+    state: AppState,
+) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen for metrics on {address}"))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "metrics at http://{address}/metrics");
+    let router = app::metrics::router(state);
+    background.spawn("metrics listener", |stop| async move {
+        if let Err(err) = app::serve(listener, router, stop.cancelled_owned()).await {
+            tracing::error!(error = %err, "the metrics listener stopped");
+        }
+    });
     Ok(())
 }
 

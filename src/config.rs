@@ -44,7 +44,7 @@ pub enum LogFormat {
 #[derive(Subcommand)]
 pub enum Command {
     /// Run the GraphQL server (applies pending migrations first).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations, then exit.
     Migrate,
     /// Print the GraphQL schema (SDL).
@@ -155,6 +155,16 @@ pub struct ServeArgs {
     /// Most subscription WebSockets open at once with one API token.
     #[arg(long, env = "TUNER_MAX_CONNECTIONS_PER_TOKEN", default_value_t = 100)]
     pub max_connections_per_token: usize,
+
+    /// Token that opens `GET /metrics` on the main listener (sent as `Authorization: Bearer
+    /// TOKEN`). Without it the main listener has no `/metrics`.
+    #[arg(long, env = "TUNER_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Address of a listener of its own that serves only `GET /metrics`, without a token (such
+    /// as `127.0.0.1:9464`); keep it off the internet. None by default.
+    #[arg(long, env = "TUNER_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 
     /// Serve the admin panel's files from this directory (a checkout's `panel/`) instead of
     /// the copies compiled into the binary, so changes show on reload.

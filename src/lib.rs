@@ -22,6 +22,7 @@ pub mod error;
 pub mod global_rules;
 pub mod graphql;
 pub mod ids;
+pub mod metrics;
 pub mod pagination;
 pub mod provider;
 pub mod provider_clients;

@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::app_context::AppContext;
 use crate::auth::Auth;
-use crate::available_models::cache::AvailableModelsCache;
+use crate::available_models::cache::{AvailableModelsCache, AVAILABLE_MODELS_CACHE};
 use crate::available_models::graphql::AvailableModelQuery;
 use crate::base_models::graphql::BaseModelQuery;
 use crate::credits::graphql::CreditQuery;
@@ -90,7 +90,10 @@ pub fn build(app: &AppContext, limits: QueryLimits) -> AppSchema {
     builder()
         .data(app.clone())
         .data(JobFeed::new(app.db.clone(), &app.changes))
-        .data(AvailableModelsCache::new(&app.changes))
+        .data(AvailableModelsCache::new(
+            &app.changes,
+            app.metrics.cache(AVAILABLE_MODELS_CACHE),
+        ))
         .data(limits)
         .finish()
 }

@@ -17,6 +17,7 @@ use tokio::sync::broadcast::Receiver;
 use crate::auth::{self, Auth, Principal};
 use crate::changes::{Change, ChangeBus};
 use crate::error::Result;
+use crate::metrics::CacheLookups;
 
 /// Most tokens kept; past it the map starts afresh (tokens are few; this bounds a flood).
 const CAPACITY: usize = 10_000;
@@ -39,6 +40,7 @@ struct State {
 /// The token checks of one process.
 pub struct TokenCache {
     state: Mutex<State>,
+    lookups: CacheLookups,
 }
 
 impl std::fmt::Debug for TokenCache {
@@ -48,13 +50,15 @@ impl std::fmt::Debug for TokenCache {
 }
 
 impl TokenCache {
-    /// An empty cache listening on `bus` from now on.
-    pub fn new(bus: &ChangeBus) -> Self {
+    /// An empty cache listening on `bus` from now on, counting its hits and misses in
+    /// `lookups`.
+    pub fn new(bus: &ChangeBus, lookups: CacheLookups) -> Self {
         Self {
             state: Mutex::new(State {
                 notices: bus.subscribe(),
                 entries: HashMap::new(),
             }),
+            lookups,
         }
     }
 
@@ -95,6 +99,11 @@ impl TokenCache {
                 Some((entry.principal.clone(), stale))
             })
         };
+        if hit.is_some() {
+            self.lookups.hit();
+        } else {
+            self.lookups.miss();
+        }
         match hit {
             Some((principal, false)) => Ok(Auth::Valid(principal)),
             Some((principal, true)) => {

@@ -3,8 +3,11 @@
 //! shape; see [`crate::chat`] for what happens to a request.
 
 use axum::body::{to_bytes, Body};
+use std::time::Instant;
+
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -13,6 +16,24 @@ use super::AppState;
 use crate::available_models::AvailableModel;
 use crate::chat::errors::ChatError;
 use crate::chat::{Answer, AnswerBody, Target};
+
+/// Counts each request of the chat endpoint by route and status, with the time to its answer's
+/// head (a streamed answer goes on after).
+pub async fn measure(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = match request.uri().path() {
+        "/v1/chat/completions" => "chat_completions",
+        "/v1/models" => "models",
+        _ => "model",
+    };
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    state
+        .app
+        .metrics
+        .chat_request(route, status, started.elapsed());
+    response
+}
 
 /// `POST /v1/chat/completions`.
 pub async fn completions(State(state): State<AppState>, request: Request) -> Response {

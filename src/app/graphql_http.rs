@@ -2,6 +2,8 @@
 //! WebSocket or shows the admin panel's query console. A body that is not a GraphQL request gets a GraphQL error
 //! (`BAD_USER_INPUT`), never the parser's internals.
 
+use std::time::Instant;
+
 use async_graphql::ParseRequestError;
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
@@ -15,26 +17,43 @@ use crate::error::clip;
 use crate::graphql::MAX_MESSAGE_CHARS;
 use crate::schema;
 
-/// `POST /graphql`: authenticates the caller once and runs the operation.
+/// `POST /graphql`: authenticates the caller once and runs the operation, counted in the
+/// metrics by operation name and outcome.
 pub async fn graphql_post(
     State(state): State<AppState>,
     headers: HeaderMap,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
+    let started = Instant::now();
+    let metrics = &state.app.metrics;
     let request = match request {
         Ok(request) => request.into_inner(),
-        Err(rejection) => return malformed(rejection.0),
-    };
-    let auth = match state.app.authenticate(bearer(&headers)).await {
-        Ok(auth) => auth,
-        Err(err) => {
-            err.log_if_internal("cannot authenticate a request");
-            let refused = crate::graphql::refusal(err);
-            return GraphQLResponse::from(refused).into_response();
+        Err(rejection) => {
+            let operation = metrics.operation(None, "");
+            metrics.graphql_request(operation, Some("BAD_USER_INPUT"), started.elapsed());
+            return malformed(rejection.0);
         }
     };
-    GraphQLResponse::from(schema::execute(&state.schema, &state.app.db, auth, request).await)
-        .into_response()
+    let operation = metrics.operation(request.operation_name.as_deref(), &request.query);
+    let response = match state.app.authenticate(bearer(&headers)).await {
+        Ok(auth) => schema::execute(&state.schema, &state.app.db, auth, request).await,
+        Err(err) => {
+            err.log_if_internal("cannot authenticate a request");
+            crate::graphql::refusal(err)
+        }
+    };
+    metrics.graphql_request(operation, first_error_code(&response), started.elapsed());
+    GraphQLResponse::from(response).into_response()
+}
+
+/// The `extensions.code` of the answer's first error; `None` when it has no error.
+fn first_error_code(response: &async_graphql::Response) -> Option<&str> {
+    let error = response.errors.first()?;
+    let code = error.extensions.as_ref().and_then(|e| e.get("code"));
+    Some(match code {
+        Some(async_graphql::Value::String(code)) => code.as_str(),
+        _ => "",
+    })
 }
 
 /// The answer to a body that is not a GraphQL request: 400 (413 when too large) with one

@@ -20,6 +20,11 @@ use super::{load, AvailableModel, Retirements};
 use crate::changes::{Change, ChangeBus};
 use crate::error::Result;
 use crate::ids::WorkspaceId;
+use crate::metrics::CacheLookups;
+
+/// The cache's name in the `tuner_cache_lookups_total` metric (GraphQL's and the chat
+/// endpoint's caches count together).
+pub const AVAILABLE_MODELS_CACHE: &str = "available_models";
 
 /// How long a list is served before it is read again even without a change notice.
 pub const MAX_AGE: Duration = Duration::from_secs(60);
@@ -41,16 +46,19 @@ struct State {
 /// The `availableModels` lists of the workspaces asked about, kept fresh by the change bus.
 pub struct AvailableModelsCache {
     state: Mutex<State>,
+    lookups: CacheLookups,
 }
 
 impl AvailableModelsCache {
-    /// An empty cache listening on `bus` from now on.
-    pub fn new(bus: &ChangeBus) -> Self {
+    /// An empty cache listening on `bus` from now on, counting its hits and misses in
+    /// `lookups` (a miss is a lookup that read the database).
+    pub fn new(bus: &ChangeBus, lookups: CacheLookups) -> Self {
         Self {
             state: Mutex::new(State {
                 notices: bus.subscribe(),
                 entries: HashMap::new(),
             }),
+            lookups,
         }
     }
 
@@ -70,12 +78,20 @@ impl AvailableModelsCache {
             }
             Arc::clone(&entry.models)
         };
+        let mut loaded = false;
+        let ran = &mut loaded;
         let models = cell
-            .get_or_try_init(|| async {
+            .get_or_try_init(|| async move {
+                *ran = true;
                 let models = load(db, retirements, workspace_id).await?;
                 Ok::<_, crate::error::Error>(Arc::new(models.into_iter().map(Arc::new).collect()))
             })
             .await?;
+        if loaded {
+            self.lookups.miss();
+        } else {
+            self.lookups.hit();
+        }
         Ok(Arc::clone(models))
     }
 

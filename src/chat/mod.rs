@@ -25,7 +25,7 @@ use self::relay::Meter;
 use self::usage::{Tokens, UsageRecorder};
 use crate::app_context::AppContext;
 use crate::auth::{self, Auth, Principal};
-use crate::available_models::cache::AvailableModelsCache;
+use crate::available_models::cache::{AvailableModelsCache, AVAILABLE_MODELS_CACHE};
 use crate::available_models::AvailableModel;
 use crate::config::{BillingMode, ChatArgs};
 use crate::credits;
@@ -161,7 +161,10 @@ impl ChatGateway {
     pub fn new(app: AppContext, settings: ChatSettings) -> Self {
         Self {
             inner: Arc::new(Inner {
-                models: AvailableModelsCache::new(&app.changes),
+                models: AvailableModelsCache::new(
+                    &app.changes,
+                    app.metrics.cache(AVAILABLE_MODELS_CACHE),
+                ),
                 limiter: Limiter::new(settings.limits),
                 usage: UsageRecorder::default(),
                 app,
@@ -253,12 +256,21 @@ impl ChatGateway {
             let enforce = app.training.billing_mode == BillingMode::Enforce;
             credits::charge_chat_request(&app.db, caller.workspace_id, charge, enforce).await?;
         }
+        let started = std::time::Instant::now();
         let sent = endpoint
             .post(&app.http)
             .timeout(self.inner.settings.upstream_timeout)
             .json(&prepared.request)
             .send()
             .await;
+        let outcome = match &sent {
+            Ok(response) => crate::provider::outcome_of_status(response.status()),
+            Err(error) => crate::provider::outcome_of_transport(error),
+        };
+        // Until the answer's head: a streamed answer goes on after.
+        app.metrics
+            .provider(&provider)
+            .record(outcome, started.elapsed());
         let answer = match sent {
             Ok(response) if response.status().is_success() => response,
             failed => {

@@ -22,22 +22,30 @@ pub(crate) enum Failure {
     Final(ProviderError),
 }
 
-/// Sends the request once; the successful body, or how it failed.
+/// Sends the request once: the outcome's metric label (see [`outcome_of_status`] and
+/// [`outcome_of_transport`]), and the successful body or how it failed.
 pub(crate) async fn attempt(
     request: RequestBuilder,
     label: &str,
     replay: Replay,
-) -> Result<Bytes, Failure> {
-    let response = request
-        .send()
-        .await
-        .map_err(|error| transport_failure(&error, label, replay))?;
+) -> (&'static str, Result<Bytes, Failure>) {
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(error) => {
+            let failure = transport_failure(&error, label, replay);
+            return (outcome_of_transport(&error), Err(failure));
+        }
+    };
     let status = response.status();
+    let outcome = outcome_of_status(status);
     if status.is_success() {
-        return response
-            .bytes()
-            .await
-            .map_err(|error| transport_failure(&error, label, replay));
+        return match response.bytes().await {
+            Ok(body) => (outcome, Ok(body)),
+            Err(error) => (
+                outcome_of_transport(&error),
+                Err(transport_failure(&error, label, replay)),
+            ),
+        };
     }
     if status.is_redirection() {
         let location = response.headers().get(LOCATION);
@@ -47,11 +55,38 @@ pub(crate) async fn attempt(
              really lives at (tuner follows no redirects, so the key never goes elsewhere)",
             location.unwrap_or("another address")
         );
-        return Err(Failure::Final(ProviderError::Protocol { message }));
+        return (
+            outcome,
+            Err(Failure::Final(ProviderError::Protocol { message })),
+        );
     }
     let wait = retry_after(response.headers(), SystemTime::now());
     let body = response.bytes().await.unwrap_or_default();
-    Err(status_failure(status, &body, wait, label))
+    (outcome, Err(status_failure(status, &body, wait, label)))
+}
+
+/// The metric label of a provider's answer: `ok`, `http_429`, `http_4xx`, `http_5xx` or
+/// `http_other` (redirects and the like).
+pub fn outcome_of_status(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        200..=299 => "ok",
+        429 => "http_429",
+        400..=499 => "http_4xx",
+        500..=599 => "http_5xx",
+        _ => "http_other",
+    }
+}
+
+/// The metric label of a request that got no answer: `timeout`, `connect_error` or
+/// `transport_error`.
+pub fn outcome_of_transport(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect_error"
+    } else {
+        "transport_error"
+    }
 }
 
 fn status_failure(status: StatusCode, body: &[u8], wait: Option<Duration>, label: &str) -> Failure {

@@ -3,6 +3,7 @@
 //! never logged.
 
 use std::future::Future;
+use std::time::Instant;
 
 use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
@@ -11,6 +12,7 @@ use reqwest::{Client, Method, RequestBuilder, Url};
 use super::failure::{attempt, Failure};
 use super::retry::backoff_delay;
 use super::{ProviderError, ProviderSettings, SetupError};
+use crate::metrics::ProviderCalls;
 
 /// How the API key travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,22 +49,26 @@ pub(crate) struct HttpClient {
     base: Url,
     auth: (HeaderName, HeaderValue),
     settings: ProviderSettings,
+    calls: ProviderCalls,
 }
 
 impl HttpClient {
-    /// Checks the base URL and key and binds `client` to them.
+    /// Checks the base URL and key and binds `client` to them; every attempt is recorded in
+    /// `calls`.
     pub(crate) fn new(
         client: &Client,
         base_url: &str,
         api_key: &str,
         auth: AuthScheme,
         settings: &ProviderSettings,
+        calls: ProviderCalls,
     ) -> Result<Self, SetupError> {
         Ok(Self {
             client: client.clone(),
             base: parse_base_url(base_url)?,
             auth: auth_header(api_key, auth)?,
             settings: settings.clone(),
+            calls,
         })
     }
 
@@ -78,6 +84,7 @@ impl HttpClient {
             base,
             auth: self.auth.clone(),
             settings: self.settings.clone(),
+            calls: self.calls.clone(),
         }
     }
 
@@ -128,7 +135,11 @@ impl HttpClient {
     {
         let mut retries = 0;
         loop {
-            let (reason, detail, wait) = match attempt(build().await?, label, replay).await {
+            let request = build().await?;
+            let started = Instant::now();
+            let (outcome, result) = attempt(request, label, replay).await;
+            self.calls.record(outcome, started.elapsed());
+            let (reason, detail, wait) = match result {
                 Ok(body) => return Ok(body),
                 Err(Failure::Final(error)) => return Err(error),
                 Err(Failure::Retryable {

@@ -34,6 +34,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::metrics::Metrics;
+
 pub use base_models::BaseModel;
 pub use chat::{chat_base_url, chat_endpoint, ChatEndpoint};
 pub use deployment::{DeployRequest, Deployment, DeploymentState};
@@ -46,6 +48,7 @@ pub use types::{
     ProviderJob, ProviderJobError, ProviderJobStatus, ProviderMetrics, UploadedFile,
 };
 
+pub use failure::{outcome_of_status, outcome_of_transport};
 pub use http::shared_client;
 use http::{AuthScheme, HttpClient};
 
@@ -193,12 +196,14 @@ fn account_id(credentials: &Credentials) -> Option<&str> {
 }
 
 /// Builds the adapter for a provider id on the process's shared HTTP `client`. Refuses an
-/// unknown id, a missing or non-http(s) base URL and an empty API key.
+/// unknown id, a missing or non-http(s) base URL and an empty API key. Every HTTP request the
+/// adapter sends is recorded in `metrics`.
 pub fn connect(
     provider: &str,
     credentials: &Credentials,
     settings: &ProviderSettings,
     client: &reqwest::Client,
+    metrics: &Metrics,
 ) -> Result<Arc<dyn FineTuningProvider>, SetupError> {
     let auth = match provider {
         "azure-openai" => AuthScheme::ApiKeyHeader,
@@ -217,11 +222,27 @@ pub fn connect(
         let Some(account) = account_id(credentials) else {
             return Err(SetupError::MissingAccountId(provider.to_owned()));
         };
-        let mut http = HttpClient::new(client, base_url, &credentials.api_key, auth, settings)?;
+        let calls = metrics.provider(provider);
+        let mut http = HttpClient::new(
+            client,
+            base_url,
+            &credentials.api_key,
+            auth,
+            settings,
+            calls,
+        )?;
         http.descend(&["accounts", account]);
         return Ok(Arc::new(fireworks::Fireworks::new(http)));
     }
-    let http = HttpClient::new(client, base_url, &credentials.api_key, auth, settings)?;
+    let calls = metrics.provider(provider);
+    let http = HttpClient::new(
+        client,
+        base_url,
+        &credentials.api_key,
+        auth,
+        settings,
+        calls,
+    )?;
     Ok(match provider {
         "together" => Arc::new(together::Together::new(http)),
         "nebius" => Arc::new(openai::OpenAiCompatible::new(http, openai::Flavour::Nebius)),

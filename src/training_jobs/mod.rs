@@ -3,6 +3,7 @@
 pub mod backoff;
 pub mod cancel;
 pub mod connection;
+pub mod counts;
 pub mod dataset;
 pub mod event_types;
 pub mod events;

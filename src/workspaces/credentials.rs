@@ -251,7 +251,7 @@ pub async fn connect(
         base_url: row.base_url.clone(),
         account_id: row.account_id.clone(),
     };
-    let client = provider::connect(provider, &credentials, settings, &app.http)
+    let client = provider::connect(provider, &credentials, settings, &app.http, &app.metrics)
         .map_err(|err| Error::bad_input("provider", err.to_string()))?;
     app.provider_clients.keep(&row, settings, client.clone());
     Ok(client)

@@ -272,6 +272,7 @@ pub fn http_options() -> HttpOptions {
         query: Default::default(),
         sockets: Default::default(),
         chat: Default::default(),
+        metrics_token: None,
         panel_dir: None,
     }
 }

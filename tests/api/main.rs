@@ -12,6 +12,7 @@ mod global_rules;
 mod harness;
 mod isolation;
 mod limits;
+mod metrics;
 mod pagination;
 mod schema;
 mod smoke;

@@ -73,6 +73,7 @@ impl Session {
 
     /// Serves the socket until the client leaves, breaks a rule, or the server shuts down.
     pub async fn run(mut self, socket: WebSocket) {
+        let _open = self.state.app.metrics.websocket_opened();
         let closing = self.state.sockets.closing.clone();
         let (mut sink, mut incoming) = socket.split();
         let init_deadline = tokio::time::sleep(self.limits.init_timeout);
@@ -216,6 +217,8 @@ impl Session {
         self.runs += 1;
         let run = self.runs;
         let stop = CancellationToken::new();
+        // Counted while the operation's stream lives: it ends or the session drops it.
+        let running = self.state.app.metrics.subscription_started();
         let results = schema::execute_stream(&self.state.schema, request, connection)
             .take_until(stop.clone().cancelled_owned())
             .map({
@@ -228,7 +231,10 @@ impl Session {
             })
             .chain(stream::once({
                 let id = id.clone();
-                async move { Event::Ended { id, run } }
+                async move {
+                    drop(running);
+                    Event::Ended { id, run }
+                }
             }));
         self.events.push(results.boxed());
         self.running.insert(id, (run, stop));

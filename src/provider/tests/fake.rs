@@ -126,7 +126,14 @@ impl FakeProvider {
             account_id: Some("acme".into()),
         };
         let client = super::super::shared_client(settings).expect("HTTP client");
-        connect(provider, &credentials, settings, &client).expect("connect to the fake provider")
+        connect(
+            provider,
+            &credentials,
+            settings,
+            &client,
+            &crate::metrics::Metrics::new(),
+        )
+        .expect("connect to the fake provider")
     }
 }
 

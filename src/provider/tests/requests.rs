@@ -20,7 +20,14 @@ fn connect(
     settings: &ProviderSettings,
 ) -> Result<Arc<dyn FineTuningProvider>, String> {
     let client = shared_client(settings).expect("HTTP client");
-    crate::provider::connect(provider, credentials, settings, &client).map_err(|e| e.to_string())
+    crate::provider::connect(
+        provider,
+        credentials,
+        settings,
+        &client,
+        &crate::metrics::Metrics::new(),
+    )
+    .map_err(|e| e.to_string())
 }
 
 fn models_reply() -> Reply {

@@ -218,12 +218,20 @@ async fn an_unreachable_provider_is_unavailable_even_for_create_job() {
     };
     let settings = fast_settings();
     let client = shared_client(&settings).expect("HTTP client");
-    let provider = connect("openai", &credentials, &settings, &client).expect("connect");
+    let metrics = crate::metrics::Metrics::new();
+    let provider = connect("openai", &credentials, &settings, &client, &metrics).expect("connect");
     let error = provider
         .create_job(&create_request())
         .await
         .expect_err("unreachable");
     assert!(error.is_transient());
+    let attempts = settings.max_retries + 1;
+    let scraped = metrics.render(&[]).expect("render");
+    let series = "tuner_provider_requests_total{provider=\"openai\",outcome=\"connect_error\"}";
+    assert!(
+        scraped.contains(&format!("{series} {attempts}\n")),
+        "every attempt is counted: {scraped}"
+    );
     let message = error.message();
     assert!(
         message.contains("could not connect to 127.0.0.1"),
