@@ -20,7 +20,7 @@ const ROUTES = [
   { pattern: /^\/rules$/, page: "rules", nav: "rules", role: "EDITOR" },
   { pattern: /^\/models$/, page: "models", nav: "models", role: "READER" },
   { pattern: /^\/models\/([^/]+)$/, page: "model", nav: "models", role: "READER", params: (m) => ({ id: decodeURIComponent(m[1]) }) },
-  { pattern: /^\/jobs\/([^/]+)$/, page: "job", nav: "models", role: "EDITOR", params: (m) => ({ id: decodeURIComponent(m[1]) }) },
+  { pattern: /^\/jobs\/([^/]+)$/, page: "job", nav: "models", role: "READER", params: (m) => ({ id: decodeURIComponent(m[1]) }) },
   { pattern: /^\/try$/, page: "try", nav: "try", role: "READER" },
   { pattern: /^\/settings$/, page: "settings", nav: "settings", role: "EDITOR" },
   { pattern: /^\/console$/, page: "console", nav: "console", role: "READER" },

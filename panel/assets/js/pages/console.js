@@ -372,6 +372,7 @@ function showSchema(body, schema) {
   filter.addEventListener("input", () => {
     const words = filter.value.toLowerCase().trim();
     for (const item of body.querySelectorAll(".schema-field")) item.hidden = Boolean(words) && !item.dataset.search.includes(words);
+    for (const root of body.querySelectorAll(".schema-root")) root.hidden = !root.querySelector(".schema-field:not([hidden])");
   });
   replace(body, field("Filter", filter), h("div", { class: "schema-roots" }, lists));
 }

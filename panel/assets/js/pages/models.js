@@ -215,10 +215,10 @@ export async function render(root, ctx) {
         h("td", {}, h("a", { href: `#/models/${encodeURIComponent(model.id)}`, text: model.name })),
         h("td", {}, badge(model.status)),
         h("td", { text: model.provider }),
-        h("td", {}, h("code", { text: model.baseModel })),
+        h("td", {}, h("code", { class: "base-model", text: model.baseModel })),
         h("td", {}, fineTunedName(model)),
         h("td", {}, retirement(model.retiresAt)),
-        h("td", {}, time(model.createdAt)),
+        h("td", {}, time(model.createdAt, { withTime: false })),
         editor
           ? h(
               "td",

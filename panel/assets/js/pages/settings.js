@@ -219,7 +219,8 @@ function credentialsSection() {
             badge(test.ok ? "OK" : "Failed", test.ok ? "ok" : "failed"),
             " ",
             h("span", { text: test.message }),
-            test.ok ? h("span", { class: "hint", text: ` (${count(test.modelCount)} ${test.modelCount === 1 ? "model" : "models"})` }) : null,
+            // The count, unless the message already says it.
+            test.ok && !test.message.includes(String(test.modelCount)) ? h("span", { class: "hint", text: ` (${count(test.modelCount)} ${test.modelCount === 1 ? "model" : "models"})` }) : null,
           );
         } catch (error) {
           if (error.code !== "UNAUTHENTICATED") replace(result, badge("Error", "error"), " ", h("span", { text: error.message }));
@@ -236,21 +237,26 @@ function credentialsSection() {
     if (!creds.length) {
       replace(list, h("p", { class: "empty", text: "No provider credentials yet: training jobs need them. Set them below." }));
     } else {
+      const accounts = creds.some((c) => c.accountId);
       replace(
         list,
         table(
           "Provider credentials",
-          ["Provider", "API key", "Base URL", "Account", "Webhook secret", "Webhook path", "Updated", "Check", ""],
+          ["Provider and key", "Base URL", accounts ? "Account" : null, "Webhook", "Updated", "Check", ""].filter((c) => c !== null),
           creds.map((c) =>
             h(
               "tr",
               { "data-provider": c.provider },
-              h("td", {}, h("strong", { text: c.provider })),
-              h("td", {}, h("code", { class: "key-last4", text: `…${c.apiKeyLast4}` })),
-              h("td", {}, c.baseUrl ? h("code", { class: "wrap-anywhere", text: c.baseUrl }) : h("span", { class: "hint", text: "default" })),
-              h("td", {}, c.accountId ? h("code", { text: c.accountId }) : "—"),
-              h("td", {}, c.webhookSecretSet ? badge("Set", "ok") : badge("Not set", "draft")),
-              h("td", {}, h("code", { class: "wrap-anywhere", text: c.webhookPath })),
+              h("td", {}, h("strong", { class: "provider-id", text: c.provider }), h("br"), h("span", { class: "hint" }, "key ", h("code", { class: "key-last4", text: `…${c.apiKeyLast4}` }))),
+              h("td", { class: "url-cell" }, c.baseUrl ? h("code", { text: c.baseUrl }) : h("span", { class: "hint", text: "provider default" })),
+              accounts ? h("td", {}, c.accountId ? h("code", { text: c.accountId }) : "—") : null,
+              h(
+                "td",
+                { class: "url-cell" },
+                c.webhookSecretSet ? badge("secret set", "ok") : badge("no secret", "draft"),
+                h("br"),
+                h("code", { title: "Prefix it with the address at which the provider reaches this server", text: c.webhookPath }),
+              ),
               h("td", {}, time(c.updatedAt)),
               h("td", {}, testButton(c.provider)),
               h(
@@ -271,6 +277,7 @@ function credentialsSection() {
               ),
             ),
           ),
+          { className: "credentials-table" },
         ),
       );
     }
@@ -418,7 +425,7 @@ async function showSecret({ secret, token }) {
     { class: "secret-box" },
     h("p", {}, "The token ", h("strong", { text: `“${token.name}”` }), ` (${token.role}) was created. Copy its secret now: `, h("strong", { text: "it will not be shown again." })),
     field("Secret", input, { hint: "Send it as Authorization: Bearer <secret>." }),
-    h("div", { class: "actions" }, copy, copied),
+    h("div", { class: "copy-row" }, copy, copied),
   );
   const dialog = openDialog("Token created", body, [{ label: "Done", kind: "primary" }]);
   input.focus();
