@@ -176,14 +176,7 @@ impl BlockPages {
         let ids: Vec<BlockId> = page.items.iter().map(|b| b.id).collect();
         let mut exchanges = super::exchanges_of(db, &ids).await?;
         let blocks = page.items.into_iter().map(|block| {
-            let rows = exchanges.remove(&block.id).unwrap_or_default();
-            let exchanges = rows
-                .into_iter()
-                .map(|e| ExchangeText {
-                    prompt: e.prompt,
-                    response: e.response,
-                })
-                .collect();
+            let exchanges = exchanges.remove(&block.id).unwrap_or_default();
             BlockWithExchanges { block, exchanges }
         });
         Ok(Some(blocks.collect()))

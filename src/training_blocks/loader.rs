@@ -1,15 +1,16 @@
 //! Batches the loading of block exchanges: one statement per page of blocks, whatever its size.
-//! A batch holding more than twice the text one answer may carry stops loading there (rows are
-//! read whole, so a batch may hold text the query did not ask for; beyond twice the cap, the
-//! answer cannot be small).
+//! A batch holding more than twice the text one answer may carry stops loading there (prompt
+//! and response are read together, so a batch may hold text the query did not ask for; beyond
+//! twice the cap, the answer cannot be small).
 
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use futures_util::TryStreamExt;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::DatabaseConnection;
 
-use crate::entities::exchange;
+use super::exchange_reads;
+use super::validation::ExchangeText;
 use crate::graphql::answer_budget::AnswerBudget;
 use crate::ids::BlockId;
 
@@ -28,26 +29,26 @@ impl ExchangeLoader {
 }
 
 impl Loader<BlockId> for ExchangeLoader {
-    type Value = Vec<exchange::Model>;
+    type Value = Vec<ExchangeText>;
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[BlockId]) -> Result<HashMap<BlockId, Self::Value>, Self::Error> {
-        let mut rows = exchange::Entity::find()
-            .filter(exchange::Column::BlockId.is_in(keys.iter().copied()))
-            .order_by_asc(exchange::Column::BlockId)
-            .order_by_asc(exchange::Column::Position)
+        let mut rows = exchange_reads::of_blocks(self.db.get_database_backend(), keys)
             .stream(&self.db)
             .await
             .map_err(crate::error::Error::from)?;
-        let mut by_block: HashMap<BlockId, Vec<exchange::Model>> = HashMap::new();
+        let mut by_block: HashMap<BlockId, Vec<ExchangeText>> = HashMap::with_capacity(keys.len());
         let mut bytes = 0usize;
-        while let Some(row) = rows.try_next().await.map_err(crate::error::Error::from)? {
-            bytes = bytes.saturating_add(row.prompt.len() + row.response.len());
+        while let Some((block_id, prompt, response)) =
+            rows.try_next().await.map_err(crate::error::Error::from)?
+        {
+            bytes = bytes.saturating_add(prompt.len() + response.len());
             if bytes > self.budget.limit().saturating_mul(2) {
                 self.budget.mark_exceeded();
                 return Err(self.budget.error().message.into());
             }
-            by_block.entry(row.block_id).or_default().push(row);
+            let text = ExchangeText { prompt, response };
+            by_block.entry(block_id).or_default().push(text);
         }
         Ok(by_block)
     }

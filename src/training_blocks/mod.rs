@@ -1,5 +1,6 @@
 //! Training blocks: example conversations of 1 to 3 exchanges, with status, tag and notes.
 
+pub mod exchange_reads;
 pub mod graphql;
 pub mod listing;
 pub mod loader;
@@ -12,7 +13,7 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QuerySelect, Set,
 };
 
 use crate::db;
@@ -103,7 +104,7 @@ pub async fn update(
                 .await?
                 .remove(&id)
                 .unwrap_or_default();
-            check_exchanges(&stored.into_iter().map(to_text).collect::<Vec<_>>(), status)?;
+            check_exchanges(&stored, status)?;
         }
         None => {}
     }
@@ -149,27 +150,18 @@ async fn insert_exchanges(
     Ok(())
 }
 
-fn to_text(exchange: exchange::Model) -> ExchangeText {
-    ExchangeText {
-        prompt: exchange.prompt,
-        response: exchange.response,
-    }
-}
-
 /// The exchanges of the given blocks, in order, keyed by block id; one statement.
 pub async fn exchanges_of(
     db: &impl ConnectionTrait,
     block_ids: &[BlockId],
-) -> Result<HashMap<BlockId, Vec<exchange::Model>>> {
-    let rows = exchange::Entity::find()
-        .filter(exchange::Column::BlockId.is_in(block_ids.iter().copied()))
-        .order_by_asc(exchange::Column::BlockId)
-        .order_by_asc(exchange::Column::Position)
+) -> Result<HashMap<BlockId, Vec<ExchangeText>>> {
+    let rows = exchange_reads::of_blocks(db.get_database_backend(), block_ids)
         .all(db)
         .await?;
-    let mut by_block: HashMap<BlockId, Vec<exchange::Model>> = HashMap::new();
-    for row in rows {
-        by_block.entry(row.block_id).or_default().push(row);
+    let mut by_block: HashMap<BlockId, Vec<ExchangeText>> = HashMap::new();
+    for (block_id, prompt, response) in rows {
+        let text = ExchangeText { prompt, response };
+        by_block.entry(block_id).or_default().push(text);
     }
     Ok(by_block)
 }
@@ -233,9 +225,8 @@ pub async fn set_status_many(
     if status != TrainingStatus::Draft {
         let stored = exchanges_of(&txn, ids).await?;
         for (index, id) in ids.iter().enumerate() {
-            let rows = stored.get(id).into_iter().flatten().cloned();
-            let exchanges: Vec<_> = rows.map(to_text).collect();
-            check_exchanges(&exchanges, status).map_err(|err| {
+            let exchanges = stored.get(id).map(Vec::as_slice).unwrap_or_default();
+            check_exchanges(exchanges, status).map_err(|err| {
                 Error::bad_input(
                     format!("ids[{index}]"),
                     format!("training block {id}: {}", err.message()),

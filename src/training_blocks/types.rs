@@ -1,5 +1,6 @@
 //! GraphQL types and inputs of training blocks.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use async_graphql::connection::PageInfo;
@@ -12,7 +13,6 @@ use super::loader::ExchangeLoader;
 use super::validation::ExchangeText;
 use super::{BlockPatch, NewBlock};
 use crate::context::ContextExt;
-use crate::entities::exchange;
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::graphql::answer_budget::LargeText;
 use crate::ids::WorkspaceId;
@@ -31,19 +31,35 @@ pub enum TrainingStatusGql {
 }
 
 /// One user prompt and the assistant response the model should learn to give.
-#[derive(SimpleObject, Clone)]
-pub struct Exchange {
+#[derive(SimpleObject)]
+pub struct Exchange<'a> {
     /// What the user says.
-    prompt: LargeText<String>,
+    prompt: LargeText<Cow<'a, str>>,
     /// What the assistant should answer.
-    response: LargeText<String>,
+    response: LargeText<Cow<'a, str>>,
+}
+
+impl<'a> Exchange<'a> {
+    fn borrowed(text: &'a ExchangeText) -> Self {
+        Self {
+            prompt: LargeText(Cow::Borrowed(&text.prompt)),
+            response: LargeText(Cow::Borrowed(&text.response)),
+        }
+    }
+
+    fn owned(text: ExchangeText) -> Self {
+        Self {
+            prompt: LargeText(Cow::Owned(text.prompt)),
+            response: LargeText(Cow::Owned(text.response)),
+        }
+    }
 }
 
 /// An example conversation of 1 to 3 exchanges.
 pub struct TrainingBlock {
     model: training_block::Model,
     /// The exchanges, when the page this block was listed in has already loaded them.
-    exchanges: Option<Vec<exchange::Model>>,
+    exchanges: Option<Vec<ExchangeText>>,
 }
 
 impl From<training_block::Model> for TrainingBlock {
@@ -80,21 +96,14 @@ impl TrainingBlock {
         self.model.notes.as_deref().map(LargeText)
     }
     /// The exchanges, in conversation order.
-    async fn exchanges(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Exchange>> {
-        let rows = match &self.exchanges {
-            Some(rows) => rows.clone(),
-            None => {
-                let loader = ctx.data::<DataLoader<ExchangeLoader>>()?;
-                loader.load_one(self.model.id).await?.unwrap_or_default()
-            }
-        };
-        Ok(rows
-            .into_iter()
-            .map(|e| Exchange {
-                prompt: LargeText(e.prompt),
-                response: LargeText(e.response),
-            })
-            .collect())
+    async fn exchanges(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Exchange<'_>>> {
+        // Listed in a page, the texts are already here and answered without a copy.
+        if let Some(rows) = &self.exchanges {
+            return Ok(rows.iter().map(Exchange::borrowed).collect());
+        }
+        let loader = ctx.data::<DataLoader<ExchangeLoader>>()?;
+        let rows = loader.load_one(self.model.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Exchange::owned).collect())
     }
     /// When the block was created.
     async fn created_at(&self) -> DateTime<Utc> {

@@ -2,10 +2,10 @@
 //! database when `TEST_DATABASE_URL` is set), driven through `schema::execute` or real HTTP.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::{Request, Variables};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{json, Value};
 use tuner::app::{self, AppState, HttpOptions};
 use tuner::app_context::AppContext;
@@ -23,6 +23,8 @@ pub struct TestApp {
     pub schema: AppSchema,
     /// SQL statements run so far (reset with [`TestApp::reset_statements`]).
     statements: Arc<AtomicUsize>,
+    /// The statements themselves, while [`TestApp::recorded`] records them.
+    recording: Arc<Mutex<Option<Vec<Statement>>>>,
     /// The workspace every token from [`TestApp::token`] belongs to.
     pub workspace_id: WorkspaceId,
     /// An ADMIN token of that workspace.
@@ -95,8 +97,13 @@ impl TestApp {
         db::migrate(&db).await.expect("migrate");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
-        db.set_metric_callback(move |_| {
+        let recording: Arc<Mutex<Option<Vec<Statement>>>> = Arc::default();
+        let recorder = recording.clone();
+        db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::SeqCst);
+            if let Some(log) = recorder.lock().expect("recording").as_mut() {
+                log.push(info.statement.clone());
+            }
         });
         let workspace = workspaces::create(&db, "test").await.expect("workspace");
         let (_, admin) = workspaces::tokens::create(&db, workspace.id, "admin", Role::Admin)
@@ -111,6 +118,7 @@ impl TestApp {
             training,
             db,
             statements,
+            recording,
             workspace_id: workspace.id,
             admin,
             database_url,
@@ -190,6 +198,21 @@ impl TestApp {
             body: serde_json::to_value(&response).expect("response json"),
         };
         (reply.data().clone(), statements)
+    }
+
+    /// Runs `query` as the test workspace's ADMIN and returns its data with the SQL statements
+    /// it ran, values included; authentication happens before the recording starts.
+    pub async fn recorded(&self, query: &str) -> (Value, Vec<Statement>) {
+        let auth = auth::authenticate(&self.db, Some(&self.admin))
+            .await
+            .expect("authenticate");
+        *self.recording.lock().expect("recording") = Some(Vec::new());
+        let response = schema::execute(&self.schema, &self.db, auth, Request::new(query)).await;
+        let statements = self.recording.lock().expect("recording").take();
+        let reply = Reply {
+            body: serde_json::to_value(&response).expect("response json"),
+        };
+        (reply.data().clone(), statements.unwrap_or_default())
     }
 
     /// Serves the app over real HTTP on a free loopback port; returns its base URL.

@@ -3,6 +3,7 @@
 mod bulk;
 mod create;
 mod listing;
+mod query_plans;
 mod update;
 
 use serde_json::{json, Value};
