@@ -22,6 +22,7 @@ use crate::deployments::graphql::DeploymentMutation;
 use crate::global_rules::graphql::{GlobalRuleMutation, GlobalRuleQuery};
 use crate::global_rules::loader::RuleLoader;
 use crate::graphql::answer_budget::AnswerBudget;
+use crate::graphql::document_cache::{CacheLimits, DocumentCache};
 use crate::graphql::{self, QueryLimits, MAX_NESTING};
 use crate::training_blocks::graphql::{TrainingBlockMutation, TrainingBlockQuery};
 use crate::training_blocks::loader::ExchangeLoader;
@@ -38,6 +39,9 @@ pub const MAX_DEPTH: usize = 24;
 /// Most complex query accepted: one point per field, and a page's fields once per row it may
 /// return. A page of 500 blocks with every field fits; introspection needs at least 300.
 pub const MAX_COMPLEXITY: usize = 10_000;
+
+/// The name of the parsed-documents cache in the metrics.
+pub const DOCUMENTS_CACHE: &str = "documents";
 
 /// All queries.
 #[derive(MergedObject, Default)]
@@ -95,6 +99,10 @@ pub fn build(app: &AppContext, limits: QueryLimits) -> AppSchema {
             app.metrics.cache(AVAILABLE_MODELS_CACHE),
         ))
         .data(limits)
+        .data(DocumentCache::new(
+            CacheLimits::default(),
+            app.metrics.cache(DOCUMENTS_CACHE),
+        ))
         .finish()
 }
 
@@ -132,7 +140,8 @@ pub async fn execute(
     auth: Auth,
     request: Request,
 ) -> Response {
-    let (request, finisher) = match graphql::prepare(request, &limits(schema)) {
+    let documents = schema.data::<DocumentCache>();
+    let (request, finisher) = match graphql::prepare(request, &limits(schema), documents) {
         Ok(prepared) => prepared,
         Err(refused) => return *refused,
     };
@@ -155,7 +164,7 @@ pub fn execute_stream(
     request: Request,
     connection: Arc<Data>,
 ) -> BoxStream<'static, Response> {
-    match graphql::prepare(request, &limits(schema)) {
+    match graphql::prepare(request, &limits(schema), schema.data::<DocumentCache>()) {
         Ok((request, finisher)) => schema
             .execute_stream_with_session_data(request, connection)
             .map(move |response| finisher.finish(response))

@@ -1,15 +1,19 @@
 //! How one GraphQL operation is run, over HTTP and WebSocket alike: the checks made before the
 //! engine sees a document (its size once fragments are expanded, hand-written upload markers),
+//! where the document comes from (parsed once per distinct text, or named by its hash alone),
 //! and what is done to every answer (the size cap, the order of the query, an error code on
 //! every error).
 
 pub mod answer_budget;
+pub mod document_cache;
 pub mod document_size;
 pub mod field_order;
+pub mod persisted_query;
 
 use async_graphql::{Request, Response, ServerError, Value};
 
 use self::answer_budget::AnswerBudget;
+use self::document_cache::DocumentCache;
 use self::document_size::SizeLimits;
 use self::field_order::OrderPlan;
 use crate::error::{clip, Error};
@@ -42,31 +46,27 @@ impl Default for QueryLimits {
     }
 }
 
-/// Checks `request` before the engine sees it. A request that passes comes back parsed, with
-/// the answer budget in its data, beside what finishes its answers; a refused one gets its
-/// answer at once.
+/// Checks `request` before the engine sees it. A request that passes comes back parsed (its
+/// document from `documents` when its text or hash is known there), with the answer budget in
+/// its data, beside what finishes its answers; a refused one gets its answer at once.
 pub fn prepare(
     mut request: Request,
     limits: &QueryLimits,
+    documents: Option<&DocumentCache>,
 ) -> Result<(Request, Finisher), Box<Response>> {
     if let Err(message) = check_upload_markers(&request) {
         return Err(Box::new(refusal(Error::bad_input("variables", message))));
     }
+    let size_limits = SizeLimits {
+        max_fields: limits.max_fields,
+        max_nesting: MAX_NESTING,
+    };
+    persisted_query::load_document(&mut request, documents, size_limits)?;
     let operation_name = request.operation_name.clone();
     let document = match request.parsed_query() {
         Ok(document) => document,
         Err(error) => return Err(Box::new(finish_errors(Response::from_errors(vec![error])))),
     };
-    let size_limits = SizeLimits {
-        max_fields: limits.max_fields,
-        max_nesting: MAX_NESTING,
-    };
-    if let Err(oversized) = document_size::check(document, size_limits) {
-        return Err(Box::new(refusal(Error::bad_input(
-            "query",
-            oversized.message(),
-        ))));
-    }
     let plan = OrderPlan::of(document, operation_name.as_deref());
     let budget = AnswerBudget::new(limits.max_answer_bytes);
     let request = request.data(budget.clone());

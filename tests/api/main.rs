@@ -14,6 +14,7 @@ mod isolation;
 mod limits;
 mod metrics;
 mod pagination;
+mod persisted_queries;
 mod schema;
 mod smoke;
 mod subscriptions;
