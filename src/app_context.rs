@@ -31,8 +31,9 @@ pub struct AppContext {
     /// Where changes are announced to this process's subscribers and caches (and, through the
     /// change relay, to other replicas).
     pub changes: ChangeBus,
-    /// Training, billing, provider and tracking settings.
-    pub training: TrainingSettings,
+    /// Training, billing, provider and tracking settings (shared: a context is cloned for every
+    /// request).
+    pub training: Arc<TrainingSettings>,
     /// The one HTTP client (and connection pool) of every provider call.
     pub http: reqwest::Client,
     /// Provider clients built from the workspaces' credentials, reused until they change.
@@ -61,7 +62,7 @@ impl AppContext {
             tokens: Arc::new(TokenCache::new(&changes, metrics.cache("tokens"))),
             metrics,
             changes,
-            training,
+            training: Arc::new(training),
             http,
             provider_clients: ProviderClients::default(),
         })
@@ -70,7 +71,7 @@ impl AppContext {
     /// The same context with other training settings (another replica's, in tests).
     pub fn with_training(&self, training: TrainingSettings) -> Self {
         Self {
-            training,
+            training: Arc::new(training),
             ..self.clone()
         }
     }

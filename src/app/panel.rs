@@ -36,11 +36,21 @@ const FILES: &[(&str, &[u8])] = panel_files![
     "assets/js/pages/block_editor.js",
     "assets/js/pages/models.js",
     "assets/js/pages/model.js",
+    "assets/js/pages/model/training_run.js",
+    "assets/js/pages/model/training_preview.js",
+    "assets/js/pages/model/job_history.js",
     "assets/js/pages/job.js",
     "assets/js/pages/loss_chart.js",
     "assets/js/pages/try.js",
     "assets/js/pages/settings.js",
+    "assets/js/pages/settings/credentials.js",
+    "assets/js/pages/settings/tokens.js",
+    "assets/js/pages/settings/credits.js",
+    "assets/js/pages/settings/transfer.js",
     "assets/js/pages/console.js",
+    "assets/js/pages/console/document.js",
+    "assets/js/pages/console/subscription.js",
+    "assets/js/pages/console/schema_explorer.js",
     "assets/icon.svg",
 ];
 
@@ -73,8 +83,8 @@ static ASSETS: LazyLock<HashMap<&'static str, Asset>> = LazyLock::new(|| {
 /// Where the panel's files come from.
 #[derive(Clone, Debug, Default)]
 pub struct PanelSource {
-    /// Read the files from this directory on every request instead of the binary (only the
-    /// files the binary has; for working on the panel without rebuilding).
+    /// Read the files from this directory on every request instead of the binary (for working
+    /// on the panel without rebuilding).
     pub dir: Option<Arc<PathBuf>>,
 }
 
@@ -93,19 +103,12 @@ pub(super) async fn asset(
 }
 
 async fn serve(source: &PanelSource, path: &str, headers: &HeaderMap) -> Response {
+    if let Some(dir) = &source.dir {
+        return serve_from_dir(dir, path).await;
+    }
     let Some(asset) = ASSETS.get(path) else {
         return (StatusCode::NOT_FOUND, "no such file").into_response();
     };
-    if let Some(dir) = &source.dir {
-        return match tokio::fs::read(dir.join(path)).await {
-            Ok(bytes) => respond(asset.content_type, etag(&bytes), bytes),
-            Err(err) => (
-                StatusCode::NOT_FOUND,
-                format!("cannot read {path} from the panel directory: {err}"),
-            )
-                .into_response(),
-        };
-    }
     let unchanged = headers
         .get(header::IF_NONE_MATCH)
         .is_some_and(|tags| tags.as_bytes() == asset.etag.as_bytes());
@@ -113,6 +116,29 @@ async fn serve(source: &PanelSource, path: &str, headers: &HeaderMap) -> Respons
         return (StatusCode::NOT_MODIFIED, common_headers(asset.etag.clone())).into_response();
     }
     respond(asset.content_type, asset.etag.clone(), asset.bytes.to_vec())
+}
+
+/// A file of the panel directory: any file below it (a new one too, before it is added to
+/// [`FILES`]), but nothing outside it.
+async fn serve_from_dir(dir: &std::path::Path, path: &str) -> Response {
+    let safe = path.split('/').all(|part| {
+        !part.is_empty()
+            && !part.starts_with('.')
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    });
+    if !safe {
+        return (StatusCode::NOT_FOUND, "no such file").into_response();
+    }
+    match tokio::fs::read(dir.join(path)).await {
+        Ok(bytes) => respond(content_type(path), etag(&bytes), bytes),
+        Err(err) => (
+            StatusCode::NOT_FOUND,
+            format!("cannot read {path} from the panel directory: {err}"),
+        )
+            .into_response(),
+    }
 }
 
 fn respond(content_type: &'static str, etag: HeaderValue, bytes: Vec<u8>) -> Response {

@@ -3,6 +3,7 @@
 //! trained system prompt first, signs in with the workspace's stored key, forwards the request
 //! (every other field untouched), relays the answer as it comes, and counts usage.
 
+pub mod endpoints;
 pub mod errors;
 pub mod graphql;
 pub mod limits;
@@ -18,6 +19,7 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use serde_json::{Map, Value};
 
+use self::endpoints::ChatEndpoints;
 use self::errors::ChatError;
 use self::limits::{Limiter, TokenLimits};
 use self::messages::Applied;
@@ -29,7 +31,6 @@ use crate::available_models::cache::{AvailableModelsCache, AVAILABLE_MODELS_CACH
 use crate::available_models::AvailableModel;
 use crate::config::{BillingMode, ChatArgs};
 use crate::credits;
-use crate::workspaces::credentials;
 
 /// Largest answer read whole from a provider (non-streaming answers and error bodies).
 const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
@@ -137,6 +138,7 @@ struct Inner {
     app: AppContext,
     settings: ChatSettings,
     models: AvailableModelsCache,
+    endpoints: ChatEndpoints,
     limiter: Limiter,
     usage: UsageRecorder,
 }
@@ -165,6 +167,7 @@ impl ChatGateway {
                     &app.changes,
                     app.metrics.cache(AVAILABLE_MODELS_CACHE),
                 ),
+                endpoints: ChatEndpoints::new(&app),
                 limiter: Limiter::new(settings.limits),
                 usage: UsageRecorder::default(),
                 app,
@@ -243,8 +246,11 @@ impl ChatGateway {
         let prepared = self.prepare(caller, body, target).await?;
         let provider = prepared.model.provider.clone();
         let app = &self.inner.app;
-        let Some(endpoint) =
-            credentials::chat_endpoint(app, caller.workspace_id, &provider).await?
+        let Some(endpoint) = self
+            .inner
+            .endpoints
+            .get(app, caller.workspace_id, &provider)
+            .await?
         else {
             return Err(ChatError::ProviderNotConfigured(format!(
                 "the workspace has no credentials for provider {provider:?}, which serves this \

@@ -254,7 +254,7 @@ fn register_state(inner: &mut Inner) {
     );
     registry.register(
         "cache_lookups",
-        "Lookups in the token, available-models and parsed-documents caches by result (hit or miss)",
+        "Lookups in the token, available-models, chat-endpoint and parsed-documents caches by result (hit or miss)",
         inner.cache_lookups.clone(),
     );
     registry.register(

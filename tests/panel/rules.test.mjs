@@ -1,9 +1,10 @@
 // Global Rules: add, edit, reorder and delete; the system prompt follows; an empty rule is refused
-// at its field; signing in with a bad token is refused at the token field.
+// at its field; signing in with a bad token is refused at the token field; the keyboard alone
+// does the work, with the focus visible.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { assertFitsPhoneWidth, BASE, gql, openBrowser, screenshot, signIn } from "./browser.mjs";
+import { ADMIN, assertFitsPhoneWidth, BASE, gql, openBrowser, screenshot, signIn } from "./browser.mjs";
 
 test("a bad token is refused at the sign-in field", async () => {
   const { page, close } = await openBrowser();
@@ -51,5 +52,34 @@ test("rules are added, edited, reordered and deleted, and form the system prompt
   await page.locator(".rule-text", { hasText: "two sentences" }).waitFor({ state: "detached" });
   const after = await gql("{ globalRules { text } }");
   assert.deepEqual(after.globalRules.map((r) => r.text), ["Always answer in a friendly tone."]);
+  await close();
+});
+
+/** Presses Tab until the focused element matches `accept` (at most 40 times). */
+async function tabTo(page, what, accept) {
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press("Tab");
+    if (await page.evaluate(accept)) return;
+  }
+  assert.fail(`Tab never reached ${what}`);
+}
+
+test("the keyboard alone signs in and adds a rule, with the focus visible", async () => {
+  const { page, close } = await openBrowser();
+  await page.goto(`${BASE}/`);
+  await page.getByLabel("API token").waitFor();
+  await page.keyboard.type(ADMIN);
+  await page.keyboard.press("Enter");
+  await page.getByRole("navigation", { name: "Pages" }).waitFor();
+  await tabTo(page, "the Global Rules link", () => document.activeElement?.textContent === "Global Rules");
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Global Rules" }).waitFor();
+  await tabTo(page, "the new rule field", () => document.activeElement?.getAttribute("name") === "text");
+  await page.keyboard.type("Never promise refunds.");
+  await tabTo(page, "the Add rule button", () => document.activeElement?.textContent === "Add rule");
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, "none", "the focused button shows a focus ring");
+  await page.keyboard.press("Enter");
+  await page.locator(".rule-text", { hasText: "Never promise refunds." }).waitFor();
   await close();
 });

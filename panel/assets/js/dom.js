@@ -228,3 +228,17 @@ export function table(caption, columns, rows, { className = "" } = {}) {
     ),
   );
 }
+
+/** A definition list from `[term, value]` pairs; pairs whose value is null are left out. */
+export function facts(pairs, className = "facts") {
+  return h(
+    "dl",
+    { class: className },
+    pairs.filter(([, value]) => value !== null && value !== undefined).map(([term, value]) => h("div", {}, h("dt", { text: term }), h("dd", {}, value))),
+  );
+}
+
+/** The `<option>`s of a select from `{ id, text }` (or `{ id, label }`) entries; `selected` is an id. */
+export function options(list, selected = null) {
+  return list.map((o) => h("option", { value: o.id, text: o.text ?? o.label, selected: o.id === selected }));
+}

@@ -104,6 +104,33 @@ async fn recording_provider() -> (String, std::sync::Arc<std::sync::Mutex<Value>
 }
 
 #[tokio::test]
+async fn new_credentials_are_used_from_the_next_request_on() {
+    let chat = Chat::new().await;
+    let first = chat.post(&chat.reader, ask("support", "before")).await;
+    assert_eq!(first.status(), 200);
+    assert!(content(&first.json().await.expect("json")).contains("echo: before"));
+    // The endpoint is now known from memory; replacing the credentials must drop it.
+    let (url, seen) = recording_provider().await;
+    chat.fixture
+        .app
+        .admin_gql(
+            "mutation($url: String!) { setProviderCredentials(provider: \"openai\", apiKey: \"sk-new\", baseUrl: $url) { provider } }",
+            json!({ "url": url }),
+        )
+        .await
+        .data();
+    let second = chat.post(&chat.reader, ask("support", "after")).await;
+    assert_eq!(second.status(), 200);
+    assert_eq!(content(&second.json().await.expect("json")), "ok");
+    assert_eq!(
+        seen.lock().expect("lock")["messages"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+}
+
+#[tokio::test]
 async fn every_other_field_reaches_the_provider_untouched() {
     let chat = Chat::new().await;
     let provider_model = chat.provider_model().await;

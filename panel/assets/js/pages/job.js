@@ -4,7 +4,7 @@
 // Leaving the page closes the subscription's socket.
 
 import { gql, subscribe } from "../api.js";
-import { badge, confirmAction, errorBox, h, loading, pageHeader, replace, table, toast } from "../dom.js";
+import { badge, confirmAction, errorBox, facts, h, loading, pageHeader, replace, table, toast } from "../dom.js";
 import { clockTime, count, time } from "../format.js";
 import { createLossChart, formatLoss } from "./loss_chart.js";
 
@@ -197,7 +197,7 @@ export async function render(root, ctx, params) {
     ].filter(Boolean);
     replace(
       factsBox,
-      h("dl", { class: "facts" }, pairs.map(([term, value]) => h("div", {}, h("dt", { text: term }), h("dd", {}, value)))),
+      facts(pairs),
       job.systemPrompt ? h("details", {}, h("summary", { text: "System prompt" }), h("pre", { class: "prompt", text: job.systemPrompt })) : null,
     );
   };

@@ -16,6 +16,9 @@ const DELETE = `mutation DeleteCustomModel($id: ID!) { deleteCustomModel(id: $id
 /** The providers tuner knows, besides any the workspace stored credentials for. */
 export const KNOWN_PROVIDERS = ["openai", "azure-openai", "together", "fireworks", "nebius"];
 
+/** Providers that serve a trained model only once it is deployed. */
+export const DEPLOYED_PROVIDERS = ["together", "nebius"];
+
 const CLIENT_SYSTEM_MESSAGES = [
   ["KEEP", "Keep (after the trained prompt)"],
   ["DISCARD", "Discard"],
