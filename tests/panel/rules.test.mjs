@@ -55,10 +55,10 @@ test("rules are added, edited, reordered and deleted, and form the system prompt
   await close();
 });
 
-/** Presses Tab until the focused element matches `accept` (at most 40 times). */
-async function tabTo(page, what, accept) {
+/** Presses `key` (Tab) until the focused element matches `accept` (at most 40 times). */
+async function tabTo(page, what, accept, key = "Tab") {
   for (let i = 0; i < 40; i++) {
-    await page.keyboard.press("Tab");
+    await page.keyboard.press(key);
     if (await page.evaluate(accept)) return;
   }
   assert.fail(`Tab never reached ${what}`);
@@ -71,7 +71,8 @@ test("the keyboard alone signs in and adds a rule, with the focus visible", asyn
   await page.keyboard.type(ADMIN);
   await page.keyboard.press("Enter");
   await page.getByRole("navigation", { name: "Pages" }).waitFor();
-  await tabTo(page, "the Global Rules link", () => document.activeElement?.textContent === "Global Rules");
+  // A new page puts the keyboard at its start; the menu is behind it.
+  await tabTo(page, "the Global Rules link", () => document.activeElement?.textContent === "Global Rules", "Shift+Tab");
   await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "Global Rules" }).waitFor();
   await tabTo(page, "the new rule field", () => document.activeElement?.getAttribute("name") === "text");

@@ -65,6 +65,8 @@ async function route() {
   const ticket = ++renderCount;
   const root = h("div", { class: "page" });
   replace(main, root);
+  // The keyboard starts from the new page, as after a page load (Shift+Tab reaches the menu).
+  main.focus({ preventScroll: true });
   if (!matched) {
     replace(root, h("h1", { text: "Page not found" }), h("p", {}, "There is no page at ", h("code", { text: path }), ". ", h("a", { href: "#/models", text: "Go to Custom Models" })));
     return;
