@@ -85,7 +85,7 @@ def main():
             SCREENSHOTS=os.path.abspath(args.screenshots),
             CHROMIUM=CHROMIUM,
         )
-        argv = ["node", "--test", "--test-concurrency=1", "--test-reporter=spec", *tests]
+        argv = ["node", "--test", "--test-force-exit", "--test-concurrency=1", "--test-reporter=spec", *tests]
         result = subprocess.run(argv, cwd=HERE, env=env, timeout=900)
         if result.returncode != 0:
             stack._failed = True
