@@ -9,7 +9,7 @@ prompt first, the emulator's key):
 
 1. memory per open stream: tuner's VmRSS idle, then with N streams held open (emulator pause
    1 s between chunks, every stream has received its first event), divided by N;
-2. non-streaming, with wrk and bench/chat_bench.lua (emulator stream delay irrelevant): one
+2. non-streaming, with wrk and bench/post_json.lua (emulator stream delay irrelevant): one
    connection (added latency) and a fixed concurrency (throughput), direct and through tuner
    alternately, with the CPU each server spent per request (from /proc/PID/stat);
 3. streaming time to first event (TTFB: request written -> first `data:` line read), asyncio
@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "clients"))
 
 from stack import EMULATOR_KEY, MODEL_NAME, Stack, StackError, http, proc_status_kb  # noqa: E402
 
-LUA = os.path.join(ROOT, "bench", "chat_bench.lua")
+LUA = os.path.join(ROOT, "bench", "post_json.lua")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 

@@ -1,9 +1,10 @@
 //! Benchmark of dataset compilation: streams generated training blocks through
 //! `DatasetCompiler` into a temporary file and prints throughput and the process' peak memory.
 //!
-//! `cargo run --release --example compile_bench -- [BLOCKS]` (default 100,000). Blocks are
-//! generated one at a time from a fixed seed, so every run compiles the same bytes and the
-//! dataset is never held in memory. Results are recorded in BENCHMARKS.md.
+//! `cargo run --release --example compile_bench -- [BLOCKS] [OUTPUT]` (default 100,000 blocks,
+//! written to a temporary file unless OUTPUT is given, e.g. for `bench/tiktoken_count.py`).
+//! Blocks are generated one at a time from a fixed seed, so every run compiles the same bytes
+//! and the dataset is never held in memory. Results are recorded in BENCHMARKS.md.
 
 use std::error::Error;
 use std::io::BufWriter;
@@ -126,13 +127,17 @@ fn main() -> Result<(), Box<dyn Error>> {
         Some(arg) => arg.replace('_', "").parse()?,
         None => DEFAULT_BLOCKS,
     };
+    let file = match std::env::args().nth(2) {
+        Some(path) => std::fs::File::create(path)?,
+        None => tempfile::tempfile()?,
+    };
     let load_start = Instant::now();
     let mut compiler = DatasetCompiler::new(MODEL, 3);
     let load = load_start.elapsed();
     let peak_after_load = proc_status("VmHWM");
 
     let mut rng = SplitMix64(SEED);
-    let mut out = BufWriter::with_capacity(1 << 16, tempfile::tempfile()?);
+    let mut out = BufWriter::with_capacity(1 << 16, file);
     let mut in_compiler = Duration::ZERO;
     let start = Instant::now();
     for _ in 0..blocks {

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::PgSslMode;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
@@ -13,7 +14,10 @@ use sea_orm::{
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects to `url` (`sqlite://...` or `postgres://...`). A SQLite file is created when missing
-/// and opened in WAL mode with a busy timeout, so readers never block the writer.
+/// and opened in WAL mode with a busy timeout, so readers never block the writer. A Postgres on
+/// this machine (a loopback address or a Unix socket) is reached without TLS unless the URL or
+/// `PGSSLMODE` asks for a mode: encrypting loopback traffic protects nothing and costs CPU on
+/// every statement.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -29,7 +33,17 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
         });
     } else {
-        options.max_connections(20);
+        let sslmode_chosen =
+            has_query_key(url, &["sslmode", "ssl-mode"]) || std::env::var_os("PGSSLMODE").is_some();
+        options
+            .max_connections(20)
+            .map_sqlx_postgres_opts(move |opts| {
+                if !sslmode_chosen && is_local_host(opts.get_host()) {
+                    opts.ssl_mode(PgSslMode::Disable)
+                } else {
+                    opts
+                }
+            });
     }
     Database::connect(options).await
 }
@@ -67,6 +81,27 @@ pub fn with_database_name(url: &str, name: &str) -> String {
     }
 }
 
+/// Whether the query of `url` has one of `keys`.
+fn has_query_key(url: &str, keys: &[&str]) -> bool {
+    let Some((_, query)) = url.split_once('?') else {
+        return false;
+    };
+    query
+        .split('&')
+        .any(|pair| keys.contains(&pair.split('=').next().unwrap_or_default()))
+}
+
+/// Whether a Postgres host is this machine: a loopback address, `localhost` or a Unix socket
+/// directory.
+fn is_local_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.starts_with('/')
+        || host.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Whether `url` names a SQLite database.
 pub fn is_sqlite(url: &str) -> bool {
     url.starts_with("sqlite:")
@@ -75,6 +110,46 @@ pub fn is_sqlite(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_hosts_of_this_machine_are_local() {
+        for local in [
+            "127.0.0.1",
+            "127.0.1.1",
+            "::1",
+            "[::1]",
+            "localhost",
+            "/var/run/postgresql",
+        ] {
+            assert!(is_local_host(local), "{local}");
+        }
+        for remote in [
+            "10.0.0.5",
+            "db",
+            "db.example.com",
+            "::2",
+            "localhost.example.com",
+        ] {
+            assert!(!is_local_host(remote), "{remote}");
+        }
+    }
+
+    #[test]
+    fn an_sslmode_in_the_url_is_found() {
+        assert!(has_query_key(
+            "postgres://h/db?sslmode=require",
+            &["sslmode"]
+        ));
+        assert!(has_query_key(
+            "postgres://h/db?a=1&ssl-mode=verify-full",
+            &["sslmode", "ssl-mode"]
+        ));
+        assert!(!has_query_key(
+            "postgres://h/db?application_name=sslmode",
+            &["sslmode"]
+        ));
+        assert!(!has_query_key("postgres://h/db", &["sslmode"]));
+    }
 
     #[test]
     fn the_database_name_is_replaced_and_the_query_kept() {

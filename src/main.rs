@@ -3,7 +3,7 @@
 use clap::Parser;
 use tuner::config::Cli;
 
-// mimalloc returns freed memory to the system: after a burst of large answers the server
+// jemalloc returns freed memory to the system: after a burst of large answers the server
 // shrinks back instead of keeping its peak (measured in BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -17,8 +17,11 @@ pub static malloc_conf: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muz
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tuner::telemetry::init(cli.log_format);
-    match tuner::cli::run(cli).await {
+    let log = tuner::telemetry::init(cli.log_format);
+    let outcome = tuner::cli::run(cli).await;
+    // Writes out the waiting log lines before the error below and the exit.
+    drop(log);
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -8,6 +8,7 @@ mod available_models;
 mod chat;
 mod cli;
 mod custom_models;
+mod database;
 mod global_rules;
 mod harness;
 mod isolation;

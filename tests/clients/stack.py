@@ -1,10 +1,11 @@
 """A throwaway tuner with a trained model: `tuner-emulator` + `tuner serve` on a fresh SQLite file.
 
-`Stack` starts the provider emulator (real clock, fast job phases) and `tuner serve` on free
-loopback ports, reads the ADMIN token from the first-start banner on stdout, grants credits with
-`tuner credits grant`, then over GraphQL sets the emulator as the `openai` provider, creates two
-global rules, ten training blocks and the custom model `support`, trains it until the job is
-SUCCEEDED and the model is in `availableModels`, and creates a READER token. Used as a context
+`Stack` starts the provider emulator (real clock, fast job phases) and `tuner serve` (on the
+database given, else a new SQLite file) on free loopback ports, reads the ADMIN token from the
+first-start banner on stdout, grants credits with `tuner credits grant`, then over GraphQL sets
+the emulator as the `openai` provider, creates two global rules, ten training blocks and the
+custom model `support`, trains it until the job is SUCCEEDED and the model is in
+`availableModels`, and creates a READER token. Used as a context
 manager, it always stops both processes (and says where their logs are when something failed).
 
 Only the standard library is used, so both `tests/clients/run.py` and `bench/chat_bench.py`
@@ -92,6 +93,8 @@ class Stack:
         tuner_args=(),
         tuner_env=None,
         emulator_args=None,
+        database_url=None,
+        tuner_prefix=(),
         log=print,
     ):
         self.tuner_bin = tuner or default_binary("tuner")
@@ -106,7 +109,8 @@ class Stack:
         self.tuner_port = free_port()
         self.emulator_url = f"http://127.0.0.1:{self.emulator_port}"
         self.base = f"http://127.0.0.1:{self.tuner_port}"
-        self.database_url = f"sqlite://{self.dir}/tuner.db"
+        self.database_url = database_url or f"sqlite://{self.dir}/tuner.db"
+        self.tuner_prefix = list(tuner_prefix)
         self.env = dict(
             os.environ,
             TUNER_DATABASE_URL=self.database_url,
@@ -164,23 +168,36 @@ class Stack:
             dict(os.environ, **self.tuner_env),
             subprocess.DEVNULL,
         )
+        self._spawn_tuner(dict(self.env, **self.tuner_env))
+        self._wait_ready()
+
+    def restart_tuner(self, env=None):
+        """Stops `tuner serve` and starts it again on the same database and port, with `env`
+        added to its environment."""
+        self.tuner.terminate()
+        self.tuner.wait(timeout=10)
+        self.processes.remove(self.tuner)
+        self._spawn_tuner(dict(self.env, **self.tuner_env, **(env or {})))
+        self._wait_ready()
+
+    def _spawn_tuner(self, env):
         self.tuner = self._spawn(
             "tuner",
             [
+                *self.tuner_prefix,
                 self.tuner_bin, "serve",
                 "--listen", f"127.0.0.1:{self.tuner_port}",
                 "--poll-interval", "1",
                 *self.tuner_args,
             ],
-            dict(self.env, **self.tuner_env),
+            env,
             subprocess.PIPE,
         )
         # Drain stdout (the bootstrap banner) so the pipe never fills.
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-        self._wait_ready()
+        threading.Thread(target=self._read_stdout, args=(self.tuner,), daemon=True).start()
 
-    def _read_stdout(self):
-        for raw in self.tuner.stdout:
+    def _read_stdout(self, process):
+        for raw in process.stdout:
             self._stdout_lines.append(raw.decode(errors="replace"))
 
     def _wait_ready(self, timeout=60):

@@ -1,10 +1,11 @@
--- wrk script: POST one chat completions request, over and over (non-streaming).
+-- wrk script: POST one JSON body with a bearer token, over and over.
 --
 --   BENCH_TOKEN=tnr_... BENCH_BODY='{"model":"support","messages":[{"role":"user","content":"hi"}]}' \
---     wrk -t2 -c16 -d15s --latency -s bench/chat_bench.lua http://HOST:PORT/v1/chat/completions
+--     wrk -t2 -c16 -d15s --latency -s bench/post_json.lua http://HOST:PORT/v1/chat/completions
 --
 -- `bench/chat_bench.py` runs it against tuner (custom model name, tuner token) and against the
--- provider emulator directly (provider model and system prompt, the emulator's key); see
+-- provider emulator directly (provider model and system prompt, the emulator's key);
+-- `bench/graphql_bench.py` against tuner, PostGraphile and a bare axum handler; see
 -- BENCHMARKS.md. wrk reports non-2xx answers itself ("Non-2xx or 3xx responses").
 --
 -- With WRK_CHECK_BODY=1 every answer must also contain BENCH_EXPECT (a plain substring) and
