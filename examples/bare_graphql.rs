@@ -24,14 +24,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 
-/// The answers, in the order they were given: (key looked for in the body, answer).
-type Answers = Arc<Vec<(Vec<u8>, Bytes)>>;
+/// One answer: the key looked for in a request's body, and the bytes sent back.
+type Answer = (Vec<u8>, Bytes);
+/// The answers, in the order they were given.
+type Answers = Arc<Vec<Answer>>;
 
 fn usage() -> &'static str {
     "usage: bare_graphql --listen ADDR --answer KEY=FILE [--answer KEY=FILE ...]"
 }
 
-fn parse_args() -> Result<(SocketAddr, Vec<(Vec<u8>, Bytes)>)> {
+fn parse_args() -> Result<(SocketAddr, Vec<Answer>)> {
     let mut listen = None;
     let mut answers = Vec::new();
     let mut args = std::env::args().skip(1);

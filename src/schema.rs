@@ -12,6 +12,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::app_context::AppContext;
 use crate::auth::Auth;
+use crate::available_models::answers::{AnswerCache, AnswerLimits, AVAILABLE_MODELS_ANSWERS_CACHE};
 use crate::available_models::cache::{AvailableModelsCache, AVAILABLE_MODELS_CACHE};
 use crate::available_models::graphql::AvailableModelQuery;
 use crate::base_models::graphql::BaseModelQuery;
@@ -97,6 +98,10 @@ pub fn build(app: &AppContext, limits: QueryLimits) -> AppSchema {
         .data(AvailableModelsCache::new(
             &app.changes,
             app.metrics.cache(AVAILABLE_MODELS_CACHE),
+        ))
+        .data(AnswerCache::new(
+            AnswerLimits::default(),
+            app.metrics.cache(AVAILABLE_MODELS_ANSWERS_CACHE),
         ))
         .data(limits)
         .data(DocumentCache::new(

@@ -8,17 +8,24 @@ use async_graphql::ParseRequestError;
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use bytes::Bytes;
+use chrono::Utc;
+
 use super::{bearer, websocket, AppState};
+use crate::auth::{Auth, Principal};
+use crate::available_models::answers::{AnswerCache, AnswerKey, Lookup};
+use crate::available_models::cache::{AvailableModelsCache, Models};
 use crate::error::clip;
 use crate::graphql::MAX_MESSAGE_CHARS;
 use crate::schema;
 
 /// `POST /graphql`: authenticates the caller once and runs the operation, counted in the
-/// metrics by operation name and outcome.
+/// metrics by operation name and outcome. An operation that asks for `availableModels` alone
+/// is answered from the answers kept for the workspace while its list has not changed.
 pub async fn graphql_post(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -35,15 +42,73 @@ pub async fn graphql_post(
         }
     };
     let operation = metrics.operation(request.operation_name.as_deref(), &request.query);
-    let response = match state.app.authenticate(bearer(&headers)).await {
-        Ok(auth) => schema::execute(&state.schema, &state.app.db, auth, request).await,
+    let auth = match state.app.authenticate(bearer(&headers)).await {
+        Ok(auth) => auth,
         Err(err) => {
             err.log_if_internal("cannot authenticate a request");
-            crate::graphql::refusal(err)
+            let response = crate::graphql::refusal(err);
+            metrics.graphql_request(operation, first_error_code(&response), started.elapsed());
+            return GraphQLResponse::from(response).into_response();
         }
     };
+    let kept = match &auth {
+        Auth::Valid(principal) => kept_answer_key(&state, principal, &request).await,
+        _ => None,
+    };
+    let keep = match kept {
+        Some((answers, key, models)) => match answers.get(&key, &models) {
+            Lookup::Answer(answer) => {
+                metrics.graphql_request(operation, None, started.elapsed());
+                return graphql_json(answer);
+            }
+            Lookup::Miss => Some((answers, key, models)),
+            Lookup::Never => None,
+        },
+        None => None,
+    };
+    let made_at = Utc::now();
+    let response = schema::execute(&state.schema, &state.app.db, auth, request).await;
     metrics.graphql_request(operation, first_error_code(&response), started.elapsed());
-    GraphQLResponse::from(response).into_response()
+    match keep {
+        Some((answers, key, models)) if response.errors.is_empty() => {
+            match serde_json::to_vec(&response) {
+                Ok(answer) => {
+                    let answer = Bytes::from(answer);
+                    answers.put(key, &models, made_at, answer.clone());
+                    graphql_json(answer)
+                }
+                Err(_) => GraphQLResponse::from(response).into_response(),
+            }
+        }
+        _ => GraphQLResponse::from(response).into_response(),
+    }
+}
+
+/// Where `request`'s answer may be kept whole: the cache, the request's key in it, and the
+/// workspace's `availableModels` list now; `None` for any request whose answer is never kept.
+async fn kept_answer_key<'a>(
+    state: &'a AppState,
+    principal: &Principal,
+    request: &async_graphql::Request,
+) -> Option<(&'a AnswerCache, AnswerKey, Models)> {
+    let answers = state.schema.data::<AnswerCache>()?;
+    let key = answers.key(principal.workspace_id, request)?;
+    let lists = state.schema.data::<AvailableModelsCache>()?;
+    let retirements = &state.app.training.retirements;
+    let models = lists
+        .get(&state.app.db, retirements, principal.workspace_id)
+        .await
+        .ok()?;
+    Some((answers, key, models))
+}
+
+/// A serialised GraphQL answer, as the engine's own responses are sent.
+fn graphql_json(answer: Bytes) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/graphql-response+json")],
+        answer,
+    )
+        .into_response()
 }
 
 /// The `extensions.code` of the answer's first error; `None` when it has no error.

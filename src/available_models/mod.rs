@@ -1,6 +1,7 @@
 //! The models bot platforms may use: READY custom models with the system prompt they were
 //! trained with, and when their base model retires.
 
+pub mod answers;
 pub mod cache;
 pub mod graphql;
 

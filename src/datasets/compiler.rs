@@ -3,9 +3,11 @@
 //! The compiler never holds the dataset: each block becomes one line written straight to the
 //! caller's writer. It keeps running totals, the file's SHA-256, the first few lines as samples
 //! and the check state (see [`super::checks`] for the one per-example cost: 8 bytes for
-//! duplicate detection, ~10–20 bytes with table slack).
+//! duplicate detection, ~10–20 bytes with table slack). A page of blocks ([`DatasetCompiler::add_all`])
+//! has its lines made and counted on every core, then written and checked in order.
 
 use std::io::{self, Write};
+use std::num::NonZeroUsize;
 
 use sha2::{Digest, Sha256};
 
@@ -26,6 +28,29 @@ pub struct BlockEntry {
     /// Tokens of the example.
     pub tokens: usize,
 }
+
+/// One block to compile.
+#[derive(Clone, Copy, Debug)]
+pub struct BlockSource<'a> {
+    /// The block's id.
+    pub id: BlockId,
+    /// Its system prompt (global rules, then its additional rules), if any.
+    pub system_prompt: Option<&'a str>,
+    /// Its exchanges in order.
+    pub exchanges: &'a [ExchangeText],
+}
+
+/// A block's line, made and counted without the compiler's state (so blocks of a page are made
+/// in parallel).
+struct PreparedLine {
+    /// The JSON line, without its newline.
+    line: String,
+    digest: sha2::digest::Output<Sha256>,
+    tokens: usize,
+}
+
+/// Fewest blocks worth a thread of their own.
+const BLOCKS_PER_THREAD: usize = 32;
 
 /// Token statistics over the examples so far.
 #[derive(Debug, Default)]
@@ -93,20 +118,53 @@ impl DatasetCompiler {
         exchanges: &[ExchangeText],
         out: &mut W,
     ) -> io::Result<BlockEntry> {
-        let chat = ChatLine::for_block(system_prompt, exchanges);
-        let tokens = self.counter.count_messages(&chat.messages);
-        let mut line = chat.to_json();
-        let digest = Sha256::digest(line.as_bytes());
+        let block = BlockSource {
+            id: block_id,
+            system_prompt,
+            exchanges,
+        };
+        let prepared = prepare(self.counter, &block);
+        self.record(&block, prepared, out)
+    }
+
+    /// [`Self::add`] for each block in order, the lines made and counted on every core first.
+    /// On a write error the blocks before it stay recorded and the output must be discarded.
+    pub fn add_all<W: Write>(
+        &mut self,
+        blocks: &[BlockSource<'_>],
+        out: &mut W,
+    ) -> io::Result<Vec<BlockEntry>> {
+        let prepared = prepare_all(self.counter, blocks);
+        blocks
+            .iter()
+            .zip(prepared)
+            .map(|(block, prepared)| self.record(block, prepared, out))
+            .collect()
+    }
+
+    /// Writes a prepared line and records it (in file order: hash, checks, totals, samples).
+    fn record<W: Write>(
+        &mut self,
+        block: &BlockSource<'_>,
+        prepared: PreparedLine,
+        out: &mut W,
+    ) -> io::Result<BlockEntry> {
+        let PreparedLine {
+            mut line,
+            digest,
+            tokens,
+        } = prepared;
         line.push('\n');
         out.write_all(line.as_bytes())?;
         self.file_hash.update(line.as_bytes());
         self.file_bytes += line.len() as u64;
         line.pop();
 
+        let chat = ChatLine::for_block(block.system_prompt, block.exchanges);
         let mut key = [0u8; 8];
         key.copy_from_slice(&digest[..8]);
         self.checks.check(&Example {
-            block_id,
+            block_id: block.id,
             messages: &chat.messages,
             tokens,
             line_key: u64::from_le_bytes(key),
@@ -147,6 +205,52 @@ impl DatasetCompiler {
             sample_lines: self.samples,
         }
     }
+}
+
+/// Makes a block's line: its JSON, the line's SHA-256 and the example's tokens.
+fn prepare(counter: TokenCounter, block: &BlockSource<'_>) -> PreparedLine {
+    let chat = ChatLine::for_block(block.system_prompt, block.exchanges);
+    let tokens = counter.count_messages(&chat.messages);
+    let line = chat.to_json();
+    let digest = Sha256::digest(line.as_bytes());
+    PreparedLine {
+        line,
+        digest,
+        tokens,
+    }
+}
+
+/// [`prepare`] for every block, in order, spread over the machine's cores (this thread takes
+/// the first share).
+fn prepare_all(counter: TokenCounter, blocks: &[BlockSource<'_>]) -> Vec<PreparedLine> {
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let threads = cores.min(blocks.len() / BLOCKS_PER_THREAD).max(1);
+    let share = blocks.len().div_ceil(threads);
+    if threads == 1 {
+        return blocks.iter().map(|block| prepare(counter, block)).collect();
+    }
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = blocks
+            .chunks(share)
+            .skip(1)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|block| prepare(counter, block))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut lines: Vec<PreparedLine> = Vec::with_capacity(blocks.len());
+        lines.extend(blocks[..share].iter().map(|block| prepare(counter, block)));
+        for helper in helpers {
+            match helper.join() {
+                Ok(part) => lines.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        lines
+    })
 }
 
 #[cfg(test)]
@@ -250,6 +354,48 @@ mod tests {
         );
         assert_eq!(report.file_sha256, format!("{:x}", Sha256::digest(b"")));
         assert!(report.encoding_assumed && report.token_limit_assumed);
+    }
+
+    #[test]
+    fn a_page_compiled_on_every_core_is_the_same_as_block_by_block() {
+        let n = 4 * BLOCKS_PER_THREAD + 7;
+        let exchanges: Vec<Vec<ExchangeText>> = (0..n)
+            .map(|i| {
+                vec![exchange(
+                    &format!("Question {i}: où est ma commande ?"),
+                    &"ok ".repeat(i),
+                )]
+            })
+            .collect();
+        let prompts: Vec<Option<String>> = (0..n)
+            .map(|i| (i % 3 > 0).then(|| format!("Rule {i}.")))
+            .collect();
+        let blocks: Vec<BlockSource<'_>> = (0..n)
+            .map(|i| BlockSource {
+                id: BlockId::from_uuid(Uuid::from_u128(i as u128)),
+                system_prompt: prompts[i].as_deref(),
+                exchanges: &exchanges[i],
+            })
+            .collect();
+
+        let mut one_by_one = DatasetCompiler::new(MODEL, 5);
+        let mut expected_out = Vec::new();
+        let expected: Vec<BlockEntry> = blocks
+            .iter()
+            .map(|b| one_by_one.add(b.id, b.system_prompt, b.exchanges, &mut expected_out))
+            .collect::<io::Result<_>>()
+            .expect("writing to memory");
+        let mut paged = DatasetCompiler::new(MODEL, 5);
+        let mut out = Vec::new();
+        let mut entries = paged.add_all(&blocks[..50], &mut out).expect("memory");
+        entries.extend(paged.add_all(&blocks[50..], &mut out).expect("memory"));
+
+        assert_eq!(out, expected_out);
+        assert_eq!(entries, expected);
+        let (paged, one_by_one) = (paged.finish(), one_by_one.finish());
+        assert_eq!(paged.file_sha256, one_by_one.file_sha256);
+        assert_eq!(paged.total_tokens, one_by_one.total_tokens);
+        assert_eq!(paged.sample_lines, one_by_one.sample_lines);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io::Write;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, Select};
 
-use crate::datasets::compiler::DatasetCompiler;
+use crate::datasets::compiler::{BlockSource, DatasetCompiler};
 use crate::datasets::report::DatasetReport;
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::entities::training_job::{self, JobStatus};
@@ -128,19 +128,32 @@ impl DatasetBuilder {
         let Some(page) = self.pages.next(db).await? else {
             return Ok(None);
         };
-        let mut hashes = Vec::with_capacity(page.len());
-        for item in page {
-            let rules = self.rules.iter().map(String::as_str);
-            let system = global_rules::system_prompt(rules, item.block.additional_rules.as_deref());
-            let entry = self
-                .compiler
-                .add(item.block.id, system.as_deref(), &item.exchanges, out)
-                .map_err(|err| {
-                    Error::Internal(anyhow::Error::new(err).context("writing the dataset"))
-                })?;
-            hashes.push((item.block.id, entry.content_hash));
-        }
-        Ok(Some(hashes))
+        let prompts: Vec<Option<String>> = page
+            .iter()
+            .map(|item| {
+                let rules = self.rules.iter().map(String::as_str);
+                global_rules::system_prompt(rules, item.block.additional_rules.as_deref())
+            })
+            .collect();
+        let blocks: Vec<BlockSource<'_>> = page
+            .iter()
+            .zip(&prompts)
+            .map(|(item, prompt)| BlockSource {
+                id: item.block.id,
+                system_prompt: prompt.as_deref(),
+                exchanges: &item.exchanges,
+            })
+            .collect();
+        let entries = self.compiler.add_all(&blocks, out).map_err(|err| {
+            Error::Internal(anyhow::Error::new(err).context("writing the dataset"))
+        })?;
+        Ok(Some(
+            blocks
+                .iter()
+                .zip(entries)
+                .map(|(block, entry)| (block.id, entry.content_hash))
+                .collect(),
+        ))
     }
 
     /// The report on everything compiled.

@@ -234,3 +234,100 @@ async fn the_chat_base_url_follows_the_workspaces_credentials_at_once() {
         "https://proxy.example/v1"
     );
 }
+
+/// Posts `query` to `base`'s `/graphql` with `token`; the body as sent.
+async fn post_bytes(base: &str, token: &str, query: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), 200);
+    response.text().await.expect("text")
+}
+
+const ANSWER_HITS: &str =
+    "tuner_cache_lookups_total{cache=\"available_models_answers\",result=\"hit\"}";
+
+#[tokio::test]
+async fn a_kept_answer_is_the_engines_answer_and_is_dropped_when_the_list_changes() {
+    let fixture = trained_fixture().await;
+    let app = &fixture.app;
+    let base = crate::metrics::serve(app).await;
+    let reader = app.token(Role::Reader).await;
+    let hits =
+        || async { crate::metrics::sample(&crate::metrics::scrape(&base).await, ANSWER_HITS) };
+
+    let first = post_bytes(&base, &reader, AVAILABLE).await;
+    let engine = app.gql(&reader, AVAILABLE, json!({})).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&first).expect("json")["data"],
+        *engine.data()
+    );
+    let before = hits().await;
+    let again = post_bytes(&base, &reader, AVAILABLE).await;
+    assert_eq!(again, first, "the same bytes");
+    assert_eq!(
+        hits().await,
+        before + 1.0,
+        "the second answer was the kept one"
+    );
+
+    app.create_rule("Sign every answer.").await;
+    let changed: Value =
+        serde_json::from_str(&post_bytes(&base, &reader, AVAILABLE).await).unwrap();
+    assert_eq!(
+        changed["data"]["availableModels"][0]["rulesChangedSinceTraining"],
+        true
+    );
+
+    let rename =
+        "mutation($id: ID!) { updateCustomModel(id: $id, input: { name: \"renamed\" }) { id } }";
+    app.admin_gql(rename, json!({ "id": fixture.model_id }))
+        .await
+        .data();
+    let renamed: Value =
+        serde_json::from_str(&post_bytes(&base, &reader, AVAILABLE).await).unwrap();
+    assert_eq!(renamed["data"]["availableModels"][0]["name"], "renamed");
+}
+
+#[tokio::test]
+async fn kept_answers_belong_to_one_workspace() {
+    let fixture = trained_fixture().await;
+    let app = &fixture.app;
+    let base = app.serve(crate::harness::http_options()).await;
+    let reader = app.token(Role::Reader).await;
+    let other = app.other_workspace("other").await;
+    let ours: Value = serde_json::from_str(&post_bytes(&base, &reader, AVAILABLE).await).unwrap();
+    assert_eq!(
+        ours["data"]["availableModels"].as_array().map(Vec::len),
+        Some(1)
+    );
+    for _ in 0..2 {
+        let theirs: Value =
+            serde_json::from_str(&post_bytes(&base, &other, AVAILABLE).await).unwrap();
+        assert_eq!(theirs["data"]["availableModels"], json!([]));
+    }
+}
+
+#[tokio::test]
+async fn an_operation_asking_for_more_than_the_list_is_answered_for_each_caller() {
+    let fixture = trained_fixture().await;
+    let app = &fixture.app;
+    let base = app.serve(crate::harness::http_options()).await;
+    let query = "{ availableModels { name } viewer { role } }";
+    for role in [Role::Reader, Role::Admin, Role::Reader, Role::Editor] {
+        let token = app.token(role).await;
+        let reply: Value = serde_json::from_str(&post_bytes(&base, &token, query).await).unwrap();
+        assert_eq!(
+            reply["data"]["viewer"]["role"],
+            format!("{role:?}").to_uppercase()
+        );
+        assert_eq!(
+            reply["data"]["availableModels"].as_array().map(Vec::len),
+            Some(1)
+        );
+    }
+}

@@ -14,7 +14,7 @@ use crate::training_jobs::Fixture;
 const TOKEN: &str = "metrics-secret-1";
 
 /// Serves `app` with `/metrics` behind [`TOKEN`]; the base URL.
-async fn serve(app: &TestApp) -> String {
+pub async fn serve(app: &TestApp) -> String {
     app.serve(HttpOptions {
         metrics_token: MetricsToken::new(TOKEN),
         ..http_options()
@@ -23,7 +23,7 @@ async fn serve(app: &TestApp) -> String {
 }
 
 /// A scrape of `base` with [`TOKEN`].
-async fn scrape(base: &str) -> String {
+pub async fn scrape(base: &str) -> String {
     let response = reqwest::Client::new()
         .get(format!("{base}/metrics"))
         .bearer_auth(TOKEN)
@@ -35,7 +35,7 @@ async fn scrape(base: &str) -> String {
 }
 
 /// The value of the sample `series` (name and labels exactly as exposed); 0 when absent.
-fn sample(text: &str, series: &str) -> f64 {
+pub fn sample(text: &str, series: &str) -> f64 {
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
         .map_or(0.0, |value| value.trim().parse().expect("a number"))
