@@ -1,5 +1,6 @@
 //! Benchmark of dataset compilation: streams generated training blocks through
-//! `DatasetCompiler` into a temporary file and prints throughput and the process' peak memory.
+//! `DatasetCompiler`, a page of 500 at a time, into a file and prints throughput and the
+//! process' peak memory.
 //!
 //! `cargo run --release --example compile_bench -- [BLOCKS] [OUTPUT]` (default 100,000 blocks,
 //! written to a temporary file unless OUTPUT is given, e.g. for `bench/tiktoken_count.py`).
@@ -10,7 +11,7 @@ use std::error::Error;
 use std::io::BufWriter;
 use std::time::{Duration, Instant};
 
-use tuner::datasets::compiler::DatasetCompiler;
+use tuner::datasets::compiler::{BlockSource, DatasetCompiler};
 use tuner::global_rules::system_prompt;
 use tuner::ids::{BlockId, TypedId};
 use tuner::training_blocks::validation::ExchangeText;
@@ -18,6 +19,8 @@ use uuid::Uuid;
 
 const MODEL: &str = "gpt-4o-mini-2024-07-18";
 const DEFAULT_BLOCKS: usize = 100_000;
+/// Blocks compiled together, as a training job reads them.
+const PAGE_SIZE: usize = 500;
 const SEED: u64 = 0x7475_6e65_7221;
 
 #[rustfmt::skip]
@@ -140,17 +143,28 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut out = BufWriter::with_capacity(1 << 16, file);
     let mut in_compiler = Duration::ZERO;
     let start = Instant::now();
-    for _ in 0..blocks {
-        let (id, extra, exchanges) = block(&mut rng);
-        let system = system_prompt(RULES.iter().copied(), extra.as_deref());
+    let mut done = 0;
+    while done < blocks {
+        // A page at a time, as a training job compiles (`training_jobs::dataset`).
+        let page: Vec<_> = (done..blocks.min(done + PAGE_SIZE))
+            .map(|_| {
+                let (id, extra, exchanges) = block(&mut rng);
+                let system = system_prompt(RULES.iter().copied(), extra.as_deref());
+                (id, system, exchanges)
+            })
+            .collect();
+        let sources: Vec<BlockSource<'_>> = page
+            .iter()
+            .map(|(id, system, exchanges)| BlockSource {
+                id: BlockId::from_uuid(*id),
+                system_prompt: system.as_deref(),
+                exchanges,
+            })
+            .collect();
         let before = Instant::now();
-        compiler.add(
-            BlockId::from_uuid(id),
-            system.as_deref(),
-            &exchanges,
-            &mut out,
-        )?;
+        compiler.add_all(&sources, &mut out)?;
         in_compiler += before.elapsed();
+        done += page.len();
     }
     let file = out.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;

@@ -5,7 +5,10 @@
 //! more for reply priming. Text is encoded as ordinary text: a `<|endoftext|>` typed by a user is
 //! counted as the characters it is, not as a special token.
 
-use tiktoken_rs::CoreBPE;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use bpe_openai::Tokenizer;
 
 use super::format::ChatMessage;
 use super::models::{Encoding, ModelFacts};
@@ -15,12 +18,40 @@ pub const TOKENS_PER_MESSAGE: usize = 3;
 /// Tokens that prime the assistant's reply, once per example.
 pub const REPLY_PRIMING_TOKENS: usize = 3;
 
-/// Counts tokens in one encoding. Cheap to create: the encoding's tables are loaded once per
-/// process (tiktoken-rs singletons) and shared by every counter.
+/// Pieces whose counts a thread remembers per encoding (forgotten all at once when full: about
+/// 2 MB at most).
+const MAX_REMEMBERED_PIECES: usize = 32 * 1024;
+/// Longest piece remembered, in bytes (longer ones rarely recur).
+const MAX_REMEMBERED_PIECE: usize = 32;
+
+/// Token counts of the pieces a thread has counted, per encoding.
+#[derive(Default)]
+struct PieceCounts {
+    o200k: HashMap<Box<[u8]>, u32>,
+    cl100k: HashMap<Box<[u8]>, u32>,
+}
+
+impl PieceCounts {
+    fn for_encoding(&mut self, encoding: Encoding) -> &mut HashMap<Box<[u8]>, u32> {
+        match encoding {
+            Encoding::O200kBase => &mut self.o200k,
+            Encoding::Cl100kBase => &mut self.cl100k,
+        }
+    }
+}
+
+thread_local! {
+    static PIECE_COUNTS: RefCell<PieceCounts> = RefCell::default();
+}
+
+/// Counts tokens in one encoding, with the counts OpenAI's tiktoken gives (the tests hold it to
+/// tiktoken-rs on varied text, and BENCHMARKS.md to Python tiktoken on a 75 M-token dataset).
+/// Cheap to create: the encoding's tables are loaded once per process and shared by every
+/// counter.
 #[derive(Clone, Copy)]
 pub struct TokenCounter {
     encoding: Encoding,
-    bpe: &'static CoreBPE,
+    bpe: &'static Tokenizer,
 }
 
 impl std::fmt::Debug for TokenCounter {
@@ -35,8 +66,8 @@ impl TokenCounter {
     /// A counter for an encoding; the first one per encoding loads its tables (~0.2 s).
     pub fn new(encoding: Encoding) -> Self {
         let bpe = match encoding {
-            Encoding::O200kBase => tiktoken_rs::o200k_base_singleton(),
-            Encoding::Cl100kBase => tiktoken_rs::cl100k_base_singleton(),
+            Encoding::O200kBase => bpe_openai::o200k_base(),
+            Encoding::Cl100kBase => bpe_openai::cl100k_base(),
         };
         Self { encoding, bpe }
     }
@@ -51,9 +82,29 @@ impl TokenCounter {
         self.encoding
     }
 
-    /// Tokens of a plain text.
+    /// Tokens of a plain text: the sum over its pre-tokenised pieces (words with their
+    /// leading space, digit runs, punctuation runs, ...), each piece's count remembered by the
+    /// thread, as most pieces of natural text recur.
     pub fn count_text(&self, text: &str) -> usize {
-        self.bpe.count_ordinary(text)
+        PIECE_COUNTS.with_borrow_mut(|known| {
+            let known = known.for_encoding(self.encoding);
+            self.bpe
+                .split(text)
+                .map(|piece| match known.get(piece.as_bytes()) {
+                    Some(&tokens) => tokens as usize,
+                    None => {
+                        let tokens = self.bpe.bpe.count(piece.as_bytes());
+                        if piece.len() <= MAX_REMEMBERED_PIECE {
+                            if known.len() >= MAX_REMEMBERED_PIECES {
+                                known.clear();
+                            }
+                            known.insert(piece.as_bytes().into(), tokens as u32);
+                        }
+                        tokens
+                    }
+                })
+                .sum()
+        })
     }
 
     /// Tokens of a chat example: its messages plus reply priming.
@@ -129,6 +180,98 @@ mod tests {
                 counter.count_messages(&messages),
                 reference_count(model, &messages)
             );
+        }
+    }
+
+    /// Pieces that exercise every branch of the encodings' pre-tokenisation: contractions in
+    /// both cases, digit runs, letters of several scripts with marks, emoji, punctuation runs,
+    /// every kind of whitespace run (before a word, at the end, around newlines), code.
+    const PIECES: &[&str] = &[
+        "I'm",
+        "you'LL",
+        "they've",
+        "it's",
+        "DON'T",
+        " a",
+        "  b",
+        "\t",
+        "\n",
+        "\r\n",
+        "\n\n  ",
+        "   ",
+        " ",
+        "12345678",
+        "3.14159",
+        "1,000,000",
+        "naïve",
+        "cafe\u{301}",
+        "Ärger",
+        "Straße",
+        "日本語のテキスト",
+        "中文",
+        "한국어",
+        "Ελληνικά",
+        "русский",
+        "عربى",
+        "हिन्दी",
+        "👍🏽",
+        "🤖!",
+        "...",
+        "?!",
+        "--",
+        "/path/to",
+        "<|endoftext|>",
+        "fn main() { println!(\"hi\"); }",
+        "camelCaseWord",
+        "ALLCAPS",
+        "x",
+        "\u{a0}",
+        "\u{2003}",
+        "'s",
+        "'",
+        "\"quoted\"",
+        "e-mail",
+        "#tag",
+        "$9.99",
+        "50%",
+        "a\u{200d}b",
+    ];
+
+    /// SplitMix64, so the texts are the same on every run.
+    fn next(state: &mut u64) -> u64 {
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    #[test]
+    fn counts_equal_tiktoken_on_varied_text_in_both_encodings() {
+        let references = [
+            (Encoding::O200kBase, tiktoken_rs::o200k_base_singleton()),
+            (Encoding::Cl100kBase, tiktoken_rs::cl100k_base_singleton()),
+        ];
+        let mut state = 7;
+        let texts: Vec<String> = (0..3_000)
+            .map(|_| {
+                let pieces = next(&mut state) % 24;
+                (0..pieces)
+                    .map(|_| PIECES[(next(&mut state) % PIECES.len() as u64) as usize])
+                    .collect()
+            })
+            .chain(PIECES.iter().map(|piece| (*piece).to_owned()))
+            .collect();
+        for (encoding, reference) in references {
+            let counter = TokenCounter::new(encoding);
+            for text in &texts {
+                assert_eq!(
+                    counter.count_text(text),
+                    reference.encode_ordinary(text).len(),
+                    "{} on {text:?}",
+                    encoding.name()
+                );
+            }
         }
     }
 
