@@ -29,6 +29,14 @@ impl OrderPlan {
     /// Reorders `value`, an answer to the selection this plan describes.
     pub fn apply(&self, value: &mut Value) {
         match value {
+            Value::Object(map) if self.is_order_of(map) => {
+                // Already in order (the usual case): only the children may need it.
+                for (key, child) in &self.keys {
+                    if let (Some(child), Some(item)) = (child, map.get_mut(key)) {
+                        child.apply(item);
+                    }
+                }
+            }
             Value::Object(map) => {
                 let mut old = std::mem::take(map);
                 let mut ordered = IndexMap::with_capacity(old.len());
@@ -47,6 +55,15 @@ impl OrderPlan {
             Value::List(items) => items.iter_mut().for_each(|item| self.apply(item)),
             _ => {}
         }
+    }
+
+    /// Whether the keys of `map` are exactly this plan's, in its order.
+    fn is_order_of(&self, map: &IndexMap<Name, Value>) -> bool {
+        map.len() == self.keys.len()
+            && map
+                .keys()
+                .zip(&self.keys)
+                .all(|(have, (want, _))| have == want)
     }
 }
 
@@ -145,6 +162,15 @@ mod tests {
         assert_eq!(
             reorder(query, answer),
             r#"{"page":{"edges":[{"node":{"id":"1","name":"n"}}],"pageInfo":{"end":"e"},"total":3},"b":2,"a":1}"#
+        );
+    }
+
+    #[test]
+    fn children_are_ordered_under_parents_already_in_order() {
+        let answer = json!({ "a": { "y": 2, "x": 1 }, "b": [{ "d": 4, "c": 3 }] });
+        assert_eq!(
+            reorder("{ a { x y } b { c d } }", answer),
+            r#"{"a":{"x":1,"y":2},"b":[{"c":3,"d":4}]}"#
         );
     }
 
