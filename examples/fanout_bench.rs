@@ -303,6 +303,8 @@ impl Server {
                 scratch.dir.path().join("tuner.key"),
             )
             .env("TUNER_POLL_INTERVAL", "3600")
+            // Every subscriber connects with the same token.
+            .env("TUNER_MAX_CONNECTIONS_PER_TOKEN", "1000000")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
