@@ -254,6 +254,38 @@ pub async fn serve(
         .await
 }
 
+/// [`serve`], but once `shutdown` resolves the requests still open get `grace` to finish;
+/// those that have not (chat answers streaming for minutes, typically) are then left to be
+/// cut off when the process exits, instead of holding the shutdown for as long as they last.
+/// Returns whether every request finished.
+pub async fn serve_with_grace(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<bool> {
+    let (signalled, on_signal) = tokio::sync::oneshot::channel();
+    let server = serve(listener, router, async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    });
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => return result.map(|()| true),
+        Ok(()) = on_signal => {}
+    }
+    match tokio::time::timeout(grace, server).await {
+        Ok(result) => result.map(|()| true),
+        Err(_) => {
+            tracing::warn!(
+                grace_secs = grace.as_secs_f64(),
+                "requests still open after the shutdown grace period are cut off"
+            );
+            Ok(false)
+        }
+    }
+}
+
 /// A future that resolves on SIGINT (Ctrl-C) or SIGTERM. The signals are caught from the
 /// moment this is called, so a signal arriving before the server runs still shuts it down
 /// gracefully.

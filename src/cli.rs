@@ -138,7 +138,8 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let sockets = state.sockets.clone();
     let router = app::router(state, &options)?;
     tracing::info!(%address, "tuner is listening; admin panel at http://{address}/");
-    app::serve(listener, router, shutdown).await?;
+    let grace = std::time::Duration::from_secs(args.shutdown_grace);
+    app::serve_with_grace(listener, router, shutdown, grace).await?;
     sockets.close_all(SOCKETS_GRACE).await;
     // A poll round under way is finished (and committed) before the pool closes.
     background.shutdown(BACKGROUND_GRACE).await;

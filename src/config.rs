@@ -131,6 +131,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TUNER_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout: u64,
 
+    /// Seconds the requests still open at SIGTERM/SIGINT (chat streams, mostly) get to finish
+    /// before they are cut off and the process exits.
+    #[arg(long, env = "TUNER_SHUTDOWN_GRACE", default_value_t = 20)]
+    pub shutdown_grace: u64,
+
     /// Most field selections one GraphQL document may make once its fragments are expanded
     /// (aliases and `__typename` count). Larger documents are refused before they run.
     #[arg(long, env = "TUNER_MAX_QUERY_FIELDS", default_value_t = 5_000)]

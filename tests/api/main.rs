@@ -17,6 +17,7 @@ mod metrics;
 mod pagination;
 mod persisted_queries;
 mod schema;
+mod shutdown;
 mod smoke;
 mod subscriptions;
 mod token_checks;
