@@ -132,10 +132,15 @@ def with_database(url, name):
 
 
 class Server:
-    """A server under test: its name, URL, process id, and the request body of each query."""
+    """A server under test: its name, URL, process id, and the request body and bearer token
+    of each query (servers that check no token get "none")."""
 
-    def __init__(self, name, url, pid, bodies, token="none"):
-        self.name, self.url, self.pid, self.bodies, self.token = name, url, pid, bodies, token
+    def __init__(self, name, url, pid, bodies, tokens=None):
+        self.name, self.url, self.pid, self.bodies = name, url, pid, bodies
+        self.tokens = tokens or {}
+
+    def token(self, query):
+        return self.tokens.get(query, "none")
 
 
 def post_json(url, body, token):
@@ -303,7 +308,7 @@ def check_same_data(q1_tuner, q2_tuner, q1_pg, q2_pg, models, blocks):
 def run_wrk(server, query, args):
     argv = ["taskset", "-c", "1", "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s",
             "--latency", "-s", LUA, server.url]
-    env = dict(os.environ, BENCH_TOKEN=server.token, BENCH_BODY=json.dumps(server.bodies[query]))
+    env = dict(os.environ, BENCH_TOKEN=server.token(query), BENCH_BODY=json.dumps(server.bodies[query]))
     rss_before = proc_status_kb(server.pid, "VmRSS")
     cpu_before = cpu_seconds(server.pid)
     out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
@@ -358,7 +363,7 @@ def summary(results, log):
 def serve(servers, log):
     for server in servers:
         for query, body in server.bodies.items():
-            token = getattr(server, "tokens", {}).get(query, "none")
+            token = server.token(query)
             log(f"{server.name} {query}: curl -s {server.url} -H 'authorization: Bearer {token}' "
                 f"-H 'content-type: application/json' -d '{json.dumps(body)}'")
     log("serving until Ctrl-C or SIGTERM")
@@ -423,8 +428,8 @@ def main():
         bare_process, bare_url = start_bare(args.bin_dir, q1, q2, processes, stack.dir)
         log("PostGraphile's answers carry the same data as tuner's; bare_graphql sends tuner's bytes")
 
-        tuner = Server("tuner", tuner_url, stack.tuner.pid, {"Q1": {"query": Q1}, "Q2": {"query": Q2}})
-        tuner.tokens = {"Q1": reader, "Q2": editor}
+        tuner = Server("tuner", tuner_url, stack.tuner.pid, {"Q1": {"query": Q1}, "Q2": {"query": Q2}},
+                       {"Q1": reader, "Q2": editor})
         servers = [
             tuner,
             Server("postgraphile", pg_url, pg_process.pid, pg_bodies),
@@ -437,7 +442,6 @@ def main():
             log(f"round {round_} (wrk -t1 -c{args.connections} -d{args.duration}s, CPU 1; servers on CPU 0)")
             for query in ("Q1", "Q2"):
                 for server in servers:
-                    server.token = getattr(server, "tokens", {}).get(query, "none")
                     result = run_wrk(server, query, args)
                     results.append(result)
                     show(result, log)
@@ -447,7 +451,6 @@ def main():
                 stack.restart_tuner({"RUST_LOG": level} if level else {})
                 tuner.pid = stack.tuner.pid
                 tuner.name = name
-                tuner.token = reader
                 post_json(tuner_url, {"query": Q1}, reader)
                 result = run_wrk(tuner, "Q1", args)
                 results.append(result)
