@@ -5,6 +5,7 @@ pub mod compiler;
 pub mod estimate;
 pub mod format;
 pub mod models;
+mod pretokenize;
 pub mod prices;
 mod provider_checks;
 pub mod report;

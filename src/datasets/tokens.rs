@@ -10,6 +10,8 @@ use std::collections::HashMap;
 
 use bpe_openai::Tokenizer;
 
+use super::pretokenize::Splitter;
+
 use super::format::ChatMessage;
 use super::models::{Encoding, ModelFacts};
 
@@ -24,24 +26,49 @@ const MAX_REMEMBERED_PIECES: usize = 32 * 1024;
 /// Longest piece remembered, in bytes (longer ones rarely recur).
 const MAX_REMEMBERED_PIECE: usize = 32;
 
-/// Token counts of the pieces a thread has counted, per encoding.
-#[derive(Default)]
-struct PieceCounts {
-    o200k: HashMap<Box<[u8]>, u32>,
-    cl100k: HashMap<Box<[u8]>, u32>,
+/// What a thread keeps for one encoding: its splitter and the counts of the pieces it has seen.
+struct ThreadState {
+    splitter: Option<Splitter>,
+    counts: HashMap<Box<[u8]>, u32>,
 }
 
-impl PieceCounts {
-    fn for_encoding(&mut self, encoding: Encoding) -> &mut HashMap<Box<[u8]>, u32> {
-        match encoding {
+/// A thread's state per encoding, made on first use.
+#[derive(Default)]
+struct PerEncoding {
+    o200k: Option<ThreadState>,
+    cl100k: Option<ThreadState>,
+}
+
+impl PerEncoding {
+    fn get(&mut self, encoding: Encoding) -> &mut ThreadState {
+        let slot = match encoding {
             Encoding::O200kBase => &mut self.o200k,
             Encoding::Cl100kBase => &mut self.cl100k,
-        }
+        };
+        slot.get_or_insert_with(|| ThreadState {
+            splitter: Splitter::new(encoding),
+            counts: HashMap::new(),
+        })
     }
 }
 
 thread_local! {
-    static PIECE_COUNTS: RefCell<PieceCounts> = RefCell::default();
+    static THREAD_STATE: RefCell<PerEncoding> = RefCell::default();
+}
+
+/// The tokens of one piece, remembered in `counts` when short.
+fn count_piece(bpe: &Tokenizer, counts: &mut HashMap<Box<[u8]>, u32>, piece: &str) -> usize {
+    if let Some(&tokens) = counts.get(piece.as_bytes()) {
+        return tokens as usize;
+    }
+    let tokens = bpe.bpe.count(piece.as_bytes());
+    if piece.len() <= MAX_REMEMBERED_PIECE {
+        if counts.len() >= MAX_REMEMBERED_PIECES {
+            counts.clear();
+        }
+        counts.insert(piece.as_bytes().into(), tokens as u32);
+    }
+    tokens
 }
 
 /// Counts tokens in one encoding, with the counts OpenAI's tiktoken gives (the tests hold it to
@@ -83,26 +110,23 @@ impl TokenCounter {
     }
 
     /// Tokens of a plain text: the sum over its pre-tokenised pieces (words with their
-    /// leading space, digit runs, punctuation runs, ...), each piece's count remembered by the
-    /// thread, as most pieces of natural text recur.
+    /// leading space, digit runs, punctuation runs, ...), split with this thread's regex cache,
+    /// each piece's count remembered by the thread, as most pieces of natural text recur.
     pub fn count_text(&self, text: &str) -> usize {
-        PIECE_COUNTS.with_borrow_mut(|known| {
-            let known = known.for_encoding(self.encoding);
+        THREAD_STATE.with_borrow_mut(|state| {
+            let ThreadState { splitter, counts } = state.get(self.encoding);
+            let mut total = 0;
+            if let Some(splitter) = splitter {
+                let complete = splitter.for_each_piece(text, |piece| {
+                    total += count_piece(self.bpe, counts, piece);
+                });
+                if complete {
+                    return total;
+                }
+            }
             self.bpe
                 .split(text)
-                .map(|piece| match known.get(piece.as_bytes()) {
-                    Some(&tokens) => tokens as usize,
-                    None => {
-                        let tokens = self.bpe.bpe.count(piece.as_bytes());
-                        if piece.len() <= MAX_REMEMBERED_PIECE {
-                            if known.len() >= MAX_REMEMBERED_PIECES {
-                                known.clear();
-                            }
-                            known.insert(piece.as_bytes().into(), tokens as u32);
-                        }
-                        tokens
-                    }
-                })
+                .map(|piece| count_piece(self.bpe, counts, piece))
                 .sum()
         })
     }
