@@ -45,11 +45,11 @@ import uuid
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "clients"))
 
+from chat_bench import cpu_seconds, wrk_ms  # noqa: E402
 from stack import Stack, StackError, free_port, http, proc_status_kb  # noqa: E402
 
 LUA = os.path.join(ROOT, "bench", "post_json.lua")
 POSTGRAPHILE_DIR = os.path.join(ROOT, "bench", "postgraphile")
-TICKS = os.sysconf("SC_CLK_TCK")
 
 Q1 = ("{ availableModels { id name providerModel systemPrompt baseModel retiresAt "
       "rulesChangedSinceTraining } }")
@@ -105,18 +105,6 @@ def block_input(rng, index):
         for _ in range(rng.randint(1, 3))
     ]
     return {"tag": TAGS[index % len(TAGS)], "exchanges": exchanges}
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def wrk_ms(text):
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    value, unit = float(match.group(1)), match.group(2)
-    return value * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
 def psql(database_url, sql):

@@ -277,30 +277,12 @@ impl std::fmt::Debug for AnswerCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entities::custom_model::{self, ClientSystemMessages, ModelStatus};
-    use crate::ids::{ModelId, TypedId};
+    use crate::entities::custom_model::{self, ModelStatus};
+    use crate::ids::TypedId;
     use crate::metrics::Metrics;
 
     fn list(retires_at: Option<DateTime<Utc>>) -> Models {
-        let now = Utc::now();
-        let model = custom_model::Model {
-            id: ModelId::generate(),
-            workspace_id: WorkspaceId::generate(),
-            name: "support".to_owned(),
-            description: None,
-            provider: "openai".to_owned(),
-            base_model: "gpt-4o-mini-2024-07-18".to_owned(),
-            status: ModelStatus::Ready,
-            fine_tuned_model: Some("ft:x".to_owned()),
-            client_system_messages: ClientSystemMessages::Keep,
-            serving_job_id: None,
-            serving_model: Some("ft:x".to_owned()),
-            serving_deployment_id: None,
-            deployment_id: None,
-            deployment_state: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let model = custom_model::Model::example(ModelStatus::Ready);
         Arc::new(vec![Arc::new(super::super::AvailableModel {
             provider_model: "ft:x".to_owned(),
             provider: "openai".to_owned(),

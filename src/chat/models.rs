@@ -88,27 +88,9 @@ fn why_not_callable(name: &str, row: Option<&custom_model::Model>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{ModelId, TypedId};
 
     fn row(status: ModelStatus) -> custom_model::Model {
-        custom_model::Model {
-            id: ModelId::generate(),
-            workspace_id: WorkspaceId::generate(),
-            name: "support".to_owned(),
-            description: None,
-            provider: "openai".to_owned(),
-            base_model: "gpt-4o-mini-2024-07-18".to_owned(),
-            status,
-            fine_tuned_model: None,
-            client_system_messages: Default::default(),
-            serving_job_id: None,
-            serving_model: None,
-            serving_deployment_id: None,
-            deployment_id: None,
-            deployment_state: None,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
+        custom_model::Model::example(status)
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Custom models: a named fine-tuning target and, once trained, the provider's model name.
 
+#[cfg(test)]
+use crate::ids::TypedId;
 use crate::ids::{JobId, ModelId, WorkspaceId};
 use sea_orm::entity::prelude::*;
 
@@ -73,3 +75,29 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[cfg(test)]
+impl Model {
+    /// A model of a new workspace with `status`, nothing trained or deployed: for unit tests.
+    pub fn example(status: ModelStatus) -> Self {
+        let now = chrono::Utc::now();
+        Self {
+            id: ModelId::from_uuid(crate::ids::new_id()),
+            workspace_id: WorkspaceId::from_uuid(crate::ids::new_id()),
+            name: "support".to_owned(),
+            description: None,
+            provider: "openai".to_owned(),
+            base_model: "gpt-4o-mini-2024-07-18".to_owned(),
+            status,
+            fine_tuned_model: None,
+            client_system_messages: ClientSystemMessages::default(),
+            serving_job_id: None,
+            serving_model: None,
+            serving_deployment_id: None,
+            deployment_id: None,
+            deployment_state: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
