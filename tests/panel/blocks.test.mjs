@@ -107,7 +107,7 @@ test("a READER is not offered the pages of blocks and rules, which its token can
   const { page, close } = await openBrowser();
   await signIn(page, reader);
   await page.getByRole("heading", { name: "Custom Models" }).waitFor();
-  const nav = page.getByRole("navigation", { name: "Pages" });
+  const nav = page.getByRole("navigation", { name: "Pages", exact: true });
   assert.equal(await nav.getByRole("link", { name: "Training Messages" }).count(), 0);
   assert.equal(await nav.getByRole("link", { name: "Global Rules" }).count(), 0);
   await page.goto(`${page.url().split("#")[0]}#/blocks`);

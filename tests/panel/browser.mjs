@@ -66,7 +66,7 @@ export async function signIn(page, token = ADMIN) {
   await page.goto(`${BASE}/`);
   await page.getByLabel("API token").fill(token);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("navigation", { name: "Pages" }).waitFor();
+  await page.getByRole("navigation", { name: "Pages", exact: true }).waitFor();
 }
 
 /** A GraphQL request for setting up or checking data (not through the page). */

@@ -70,7 +70,7 @@ test("the keyboard alone signs in and adds a rule, with the focus visible", asyn
   await page.getByLabel("API token").waitFor();
   await page.keyboard.type(ADMIN);
   await page.keyboard.press("Enter");
-  await page.getByRole("navigation", { name: "Pages" }).waitFor();
+  await page.getByRole("navigation", { name: "Pages", exact: true }).waitFor();
   // A new page puts the keyboard at its start; the menu is behind it.
   await tabTo(page, "the Global Rules link", () => document.activeElement?.textContent === "Global Rules", "Shift+Tab");
   await page.keyboard.press("Enter");
