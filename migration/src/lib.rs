@@ -10,6 +10,7 @@ mod m20261201_000001_hyperparameters_json;
 mod m20261201_000002_chat_gateway;
 mod m20261201_000003_deployments;
 mod m20261201_000004_provider_account;
+mod m20261201_000005_continued_training;
 mod util;
 
 /// Every migration tuner knows, oldest first.
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_chat_gateway::Migration),
             Box::new(m20261201_000003_deployments::Migration),
             Box::new(m20261201_000004_provider_account::Migration),
+            Box::new(m20261201_000005_continued_training::Migration),
         ]
     }
 }

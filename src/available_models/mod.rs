@@ -75,8 +75,8 @@ pub async fn load(
             provider_model,
             chat_base_url: chat_urls.get(&job.provider).cloned().flatten(),
             provider: job.provider.clone(),
-            base_model: job.base_model.clone(),
-            retires_at: retirements.retires_at(&job.base_model),
+            base_model: job.root_base_model().to_owned(),
+            retires_at: retirements.retires_at(job.root_base_model()),
             model,
         })
     });

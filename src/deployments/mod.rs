@@ -93,7 +93,7 @@ pub async fn deploy(
     let client = credentials::connect(app, workspace_id, &job.provider).await?;
     let request = DeployRequest {
         trained_model,
-        base_model: job.base_model.clone(),
+        base_model: job.root_base_model().to_owned(),
         name: deployment_name(&model, &job),
     };
     let deployment = client.deploy(&request).await.map_err(provider_failure)?;

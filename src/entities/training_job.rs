@@ -78,6 +78,10 @@ pub struct Model {
     /// The model training started from: the base model, or the custom model's previous
     /// fine-tuned model when training continues.
     pub base_model: String,
+    /// The base model beneath `base_model` when training continues from a fine-tuned model;
+    /// `None` when `base_model` is the base model itself (and on jobs recorded before tuner
+    /// kept it).
+    pub root_model: Option<String>,
     /// JSON (`jsonb` on Postgres, text on SQLite); a row whose JSON does not fit fails to load.
     #[sea_orm(column_type = "JsonBinary")]
     pub hyperparameters: JobHyperparameters,
@@ -112,6 +116,18 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The base model the job trained on, beneath any fine-tuned model it continued from.
+    pub fn root_base_model(&self) -> &str {
+        self.root_model.as_deref().unwrap_or(&self.base_model)
+    }
+
+    /// The fine-tuned model the job continued training from, if it did.
+    pub fn continued_from(&self) -> Option<&str> {
+        self.root_model.as_ref().map(|_| self.base_model.as_str())
+    }
+}
 
 impl Entity {
     /// The workspace's model's jobs that are still active (at most one: a model trains one

@@ -136,10 +136,15 @@ pub(crate) fn create_job_body(request: &CreateJobRequest) -> Value {
     let display = request.suffix.clone().unwrap_or_else(|| output.clone());
     let mut body = json!({
         "dataset": request.training_file,
-        "baseModel": request.model,
         "outputModel": output,
         "displayName": display,
     });
+    // Fireworks takes either the base model or the trained model (a LoRA addon) to warm-start
+    // from, never both.
+    match &request.continue_from {
+        Some(trained) => body["warmStartFrom"] = Value::from(trained.as_str()),
+        None => body["baseModel"] = Value::from(request.model.as_str()),
+    }
     let mut put = |key: &str, value: Option<Value>| {
         if let Some(value) = value {
             body[key] = value;

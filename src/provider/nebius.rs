@@ -24,7 +24,8 @@ pub(crate) fn create_job_body(request: &CreateJobRequest) -> Value {
     put("lora_r", hp.lora_rank.map(Value::from));
     put("lora_alpha", hp.lora_alpha.map(Value::from));
     let mut body = json!({
-        "model": request.model,
+        // Like OpenAI, Nebius continues training by naming the fine-tuned model as the model.
+        "model": request.continue_from.as_ref().unwrap_or(&request.model),
         "training_file": request.training_file,
         "hyperparameters": hyperparameters,
     });

@@ -111,8 +111,8 @@ const PROFILES: &[Profile] = &[
             max_file_bytes: 4_900 * MB,
         },
         serving: Serving::AfterDeployment,
-        // Together continues with `from_checkpoint`, not by naming the tuned model; not yet built.
-        continues_from_fine_tuned: false,
+        // With `from_checkpoint` = the earlier job's output model, on the same base model.
+        continues_from_fine_tuned: true,
         deployment_cost: Some(
             "a dedicated endpoint (one H100 GPU) billed per minute while it runs, idle or not; \
              Together stops it after 60 minutes without requests",
@@ -133,7 +133,8 @@ const PROFILES: &[Profile] = &[
             max_file_bytes: 512 * MB,
         },
         serving: Serving::AfterDeployment,
-        continues_from_fine_tuned: false,
+        // Like OpenAI, by naming the fine-tuned model as the job's model.
+        continues_from_fine_tuned: true,
         deployment_cost: Some(
             "a registered LoRA model billed per token used, like the base model; nothing while \
              unused",
@@ -157,8 +158,8 @@ const PROFILES: &[Profile] = &[
             max_file_bytes: 150 * MB,
         },
         serving: Serving::AfterDeployment,
-        // Fireworks continues with `warmStartFrom`; not yet built.
-        continues_from_fine_tuned: false,
+        // With `warmStartFrom` = the trained model (a LoRA addon) in place of the base model.
+        continues_from_fine_tuned: true,
         deployment_cost: Some(
             "an on-demand GPU deployment billed per second while replicas are up; it scales to \
              zero after an hour without requests (then nothing is billed, and the next request \

@@ -132,6 +132,11 @@ pub(crate) fn create_job_body(request: &CreateJobRequest) -> Value {
     put("batch_size", hp.batch_size.map(Value::from));
     put("learning_rate", hp.learning_rate.map(Value::from));
     put("suffix", request.suffix.clone().map(Value::from));
+    // The earlier job's output model name: Together continues from its final checkpoint.
+    put(
+        "from_checkpoint",
+        request.continue_from.clone().map(Value::from),
+    );
     if let Some(rank) = hp.lora_rank {
         let alpha = hp.lora_alpha.unwrap_or(rank.saturating_mul(ALPHA_PER_RANK));
         put(

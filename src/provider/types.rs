@@ -43,8 +43,11 @@ pub struct JobMarker {
 /// What to train: a supervised fine-tuning job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateJobRequest {
-    /// Base model, or a fine-tuned model to continue training.
+    /// The base model the job trains.
     pub model: String,
+    /// A model an earlier job of the same provider trained on `model`, to continue training
+    /// from (incremental training); each adapter says it the provider's way.
+    pub continue_from: Option<String>,
     /// File id from `upload_training_file`.
     pub training_file: String,
     pub hyperparameters: Hyperparameters,

@@ -155,7 +155,8 @@ pub(crate) fn create_job_body(request: &CreateJobRequest) -> Value {
         "learning_rate_multiplier": auto_or(hp.learning_rate_multiplier.map(Value::from)),
     });
     let mut body = json!({
-        "model": request.model,
+        // OpenAI continues training by naming the fine-tuned model as the model.
+        "model": request.continue_from.as_ref().unwrap_or(&request.model),
         "training_file": request.training_file,
         "method": {"type": "supervised", "supervised": {"hyperparameters": hyperparameters}},
     });

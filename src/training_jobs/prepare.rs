@@ -51,7 +51,7 @@ pub async fn prepare(
     let (base_model, continues) =
         training_model(&txn, &model, request.from_base_model || moving).await?;
     let retrained = retrains_all(&model, continues).then_some(model.id);
-    let job = insert_job(&txn, &model, &base_model, request).await?;
+    let job = insert_job(&txn, &model, &base_model, continues, request).await?;
     let mut file = NamedTempFile::new().map_err(|err| Error::Internal(err.into()))?;
     let rules = rule_texts(&txn, workspace_id).await?;
     let data = data_rules(&model.provider, app.training.max_file_bytes);
@@ -103,6 +103,7 @@ async fn insert_job(
     txn: &DatabaseTransaction,
     model: &custom_model::Model,
     base_model: &str,
+    continues: bool,
     request: &JobRequest,
 ) -> Result<training_job::Model> {
     let now = Utc::now();
@@ -113,6 +114,7 @@ async fn insert_job(
         status: Set(JobStatus::Submitting),
         provider: Set(model.provider.clone()),
         base_model: Set(base_model.to_owned()),
+        root_model: Set(continues.then(|| model.base_model.clone())),
         hyperparameters: Set(request.hyperparameters),
         deploy_on_success: Set(request.deploy),
         suffix: Set(request.suffix.clone()),

@@ -75,7 +75,8 @@ async fn submit(
     stored.updated_at = Set(Utc::now());
     let job = stored.update(&app.db).await?;
     let request = CreateJobRequest {
-        model: job.base_model.clone(),
+        model: job.root_base_model().to_owned(),
+        continue_from: job.continued_from().map(str::to_owned),
         training_file: uploaded.id,
         hyperparameters: job.hyperparameters.into(),
         suffix: job.suffix.clone(),

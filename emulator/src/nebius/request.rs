@@ -8,7 +8,7 @@ use crate::catalog::{self, NEBIUS};
 use crate::dialect::Dialect;
 use crate::error::{ApiError, ApiResult};
 use crate::hyperparams::{Hp, Hyperparameters};
-use crate::job::NewJob;
+use crate::job::{NewJob, Status};
 use crate::job_request::{check_file, check_seed, check_suffix};
 use crate::state::Store;
 
@@ -75,18 +75,34 @@ fn defaults() -> Map<String, Value> {
     defaults.as_object().cloned().unwrap_or_default()
 }
 
+/// The base model a job on `model` trains: a base model of the catalogue, or the base beneath
+/// a trained checkpoint (`ftjob-…:ftckpt_…` of a succeeded job) to continue training from.
+pub fn tunable_base(store: &Store, model: &str) -> Option<String> {
+    if let Some(base) = catalog::find(NEBIUS, model) {
+        return Some(base.name.to_owned());
+    }
+    let (job_id, checkpoint_id) = model.split_once(':')?;
+    let job = store.job_in(Dialect::Nebius, job_id)?;
+    let has_checkpoint = job.checkpoints.iter().any(|c| c.id == checkpoint_id);
+    if job.status != Status::Succeeded || !has_checkpoint {
+        return None;
+    }
+    // A checkpoint names an earlier job, so following them ends at a base model.
+    tunable_base(store, &job.request.model)
+}
+
 /// Parses the body and checks it against the Nebius dialect's files and base models.
 pub fn parse(body: &[u8], store: &Store) -> ApiResult<(NewJob, JobSpec)> {
     let body: Body = serde_json::from_slice(body)
         .map_err(|e| ApiError::invalid(format!("Invalid request body: {e}.")))?;
-    if catalog::find(NEBIUS, &body.model).is_none() {
-        return Err(ApiError::invalid(format!(
+    tunable_base(store, &body.model).ok_or_else(|| {
+        ApiError::invalid(format!(
             "Model {} is not available for fine-tuning.",
             body.model
         ))
         .param("model")
-        .code("model_not_found"));
-    }
+        .code("model_not_found")
+    })?;
     check_file(store, Dialect::Nebius, &body.training_file, "training_file")?;
     if let Some(file) = &body.validation_file {
         check_file(store, Dialect::Nebius, file, "validation_file")?;

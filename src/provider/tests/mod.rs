@@ -1,5 +1,6 @@
 //! Tests of the provider plug against a scripted fake provider over real HTTP.
 
+mod continuation;
 mod fake;
 mod fireworks;
 mod nebius;
@@ -58,6 +59,7 @@ fn list_json(data: Vec<Value>, has_more: bool) -> Value {
 fn create_request() -> CreateJobRequest {
     CreateJobRequest {
         model: "gpt-4o-mini-2024-07-18".into(),
+        continue_from: None,
         training_file: "file-abc123".into(),
         hyperparameters: Hyperparameters::default(),
         suffix: Some("support-bot".into()),

@@ -19,6 +19,7 @@ async fn stored_job(app: &TestApp, workspace_id: WorkspaceId, model_id: ModelId)
         status: Set(JobStatus::Failed),
         provider: Set("openai".to_owned()),
         base_model: Set("gpt-4o-mini-2024-07-18".to_owned()),
+        root_model: Set(None),
         hyperparameters: Set(JobHyperparameters::default()),
         suffix: Set(None),
         system_prompt: Set(None),

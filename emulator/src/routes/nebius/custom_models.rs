@@ -15,7 +15,7 @@ use crate::clock::ms_of_secs;
 use crate::deployment::{Deployment, Phase};
 use crate::dialect::Dialect;
 use crate::error::{ApiError, ApiResult};
-use crate::nebius::wire;
+use crate::nebius::{request, wire};
 use crate::routes::json_body;
 use crate::state::{Shared, Store};
 
@@ -55,10 +55,10 @@ fn check_source(store: &Store, source: &str, base_model: &str) -> ApiResult<()> 
             "Job '{job_id}' has no checkpoint '{checkpoint_id}'."
         )));
     }
-    if job.request.model != base_model {
+    let job_base = request::tunable_base(store, &job.request.model).unwrap_or_default();
+    if job_base != base_model {
         return Err(ApiError::invalid(format!(
-            "base_model '{base_model}' does not match the job's model '{}'.",
-            job.request.model
+            "base_model '{base_model}' does not match the job's base model '{job_base}'."
         ))
         .param("base_model"));
     }

@@ -3,6 +3,7 @@
 //! refusals that depend on the provider.
 
 mod base_models;
+mod continued;
 mod deployments;
 mod fireworks;
 mod moves;
