@@ -99,6 +99,18 @@ impl Emulator {
         undeploy_idle(&self.shared, idle_secs)
     }
 
+    /// The ids of `dialect`'s deployments that have not been deleted, oldest first (stopped
+    /// Together endpoints included).
+    pub fn deployments_for(&self, dialect: Dialect) -> Vec<String> {
+        let store = self.shared.store();
+        store
+            .deployments
+            .iter()
+            .filter(|d| d.dialect == dialect)
+            .map(|d| d.id.clone())
+            .collect()
+    }
+
     /// The job with `id` in `dialect`'s wire shape, as that provider's GET would return it.
     pub fn job_for(&self, dialect: Dialect, id: &str) -> Option<Value> {
         let now = self.shared.now_ms();

@@ -1,8 +1,9 @@
 //! Deployments: making a trained model callable where the provider serves trained models only
-//! through a deployment (a Together dedicated endpoint, a Nebius registered model), following
-//! it until it is ready, and switching what bots call to it in one transaction. The model served
-//! before keeps answering until then; a deployment the provider removes (idle ones are) takes
-//! the model out of `availableModels` until it is deployed again.
+//! through a deployment (a Together dedicated endpoint, a Nebius registered model, a Fireworks
+//! deployment), following it until it is ready, and switching what bots call to it in one
+//! transaction. The model served before keeps answering until then, and is then removed on its
+//! own provider (after a move, not the new one); a deployment the provider removes (idle ones
+//! are) takes the model out of `availableModels` until it is deployed again.
 
 pub mod graphql;
 
@@ -32,6 +33,34 @@ async fn newest_trained(
         .order_by_desc(training_job::Column::Id)
         .one(db)
         .await?)
+}
+
+/// The provider of the deployment bots call now: the provider of the job it serves (after a
+/// move, not the provider of the model's newest job).
+async fn serving_provider(
+    db: &impl ConnectionTrait,
+    model: &custom_model::Model,
+) -> Result<String> {
+    let Some(job_id) = model.serving_job_id else {
+        return Ok(model.provider.clone());
+    };
+    let job = training_job::Entity::in_workspace(model.workspace_id)
+        .filter(training_job::Column::Id.eq(job_id))
+        .one(db)
+        .await?;
+    Ok(job.map_or_else(|| model.provider.clone(), |job| job.provider))
+}
+
+/// The provider of the model's newest deployment: the provider of its newest trained job.
+async fn newest_provider(db: &impl ConnectionTrait, model: &custom_model::Model) -> Result<String> {
+    let job = newest_trained(db, model).await?;
+    Ok(job.map_or_else(|| model.provider.clone(), |job| job.provider))
+}
+
+/// A deployment to remove at the provider once the change that replaced it is committed.
+struct Retired {
+    provider: String,
+    id: String,
 }
 
 /// A deployment name from the model's name and the job: letters, digits and `-`.
@@ -108,7 +137,7 @@ pub async fn deploy(
     let model = row.update(&txn).await?;
     let (model, retired) = follow(&txn, model, Some(&deployment)).await?;
     app.commit_catalog_change(txn, workspace_id).await?;
-    undeploy_quietly(app, &job.provider, workspace_id, retired).await;
+    undeploy_quietly(app, workspace_id, retired).await;
     Ok(model)
 }
 
@@ -119,7 +148,7 @@ async fn follow(
     txn: &impl ConnectionTrait,
     model: custom_model::Model,
     deployment: Option<&Deployment>,
-) -> Result<(custom_model::Model, Option<String>)> {
+) -> Result<(custom_model::Model, Option<Retired>)> {
     let mut retired = None;
     let mut row: custom_model::ActiveModel = model.clone().into();
     let training = model.status == ModelStatus::Training;
@@ -131,7 +160,10 @@ async fn follow(
                 row.serving_job_id = Set(job.map(|j| j.id));
                 row.serving_model = Set(Some(d.model.clone()));
                 row.serving_deployment_id = Set(Some(d.id.clone()));
-                retired = model.serving_deployment_id.clone();
+                if let Some(id) = model.serving_deployment_id.clone() {
+                    let provider = serving_provider(txn, &model).await?;
+                    retired = Some(Retired { provider, id });
+                }
             }
             if !training {
                 row.status = Set(ModelStatus::Ready);
@@ -162,19 +194,16 @@ async fn follow(
 }
 
 /// Removes a replaced deployment; a failure is logged (the provider stops idle ones anyway).
-async fn undeploy_quietly(
-    app: &AppContext,
-    provider: &str,
-    workspace_id: WorkspaceId,
-    deployment_id: Option<String>,
-) {
-    let Some(id) = deployment_id else { return };
+async fn undeploy_quietly(app: &AppContext, workspace_id: WorkspaceId, retired: Option<Retired>) {
+    let Some(Retired { provider, id }) = retired else {
+        return;
+    };
     let removed = async {
-        let client = credentials::connect(app, workspace_id, provider).await?;
+        let client = credentials::connect(app, workspace_id, &provider).await?;
         client.undeploy(&id).await.map_err(provider_failure)
     };
     if let Err(error) = removed.await {
-        tracing::warn!(deployment = %id, error = %crate::error::report(&error), "cannot remove a replaced deployment");
+        tracing::warn!(deployment = %id, %provider, error = %crate::error::report(&error), "cannot remove a replaced deployment");
     }
 }
 
@@ -185,23 +214,24 @@ pub async fn undeploy(
     model_id: ModelId,
 ) -> Result<custom_model::Model> {
     let model = get_in::<custom_model::Entity>(&app.db, workspace_id, model_id).await?;
-    let ids: Vec<String> = [
-        model.deployment_id.clone(),
-        model.serving_deployment_id.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if ids.is_empty() {
+    // After a move, the deployment bots call and the newest one may be on two providers.
+    let mut deployments = Vec::new();
+    if let Some(id) = model.serving_deployment_id.clone() {
+        deployments.push((serving_provider(&app.db, &model).await?, id));
+    }
+    if let Some(id) = model.deployment_id.clone() {
+        if model.serving_deployment_id.as_ref() != Some(&id) {
+            deployments.push((newest_provider(&app.db, &model).await?, id));
+        }
+    }
+    if deployments.is_empty() {
         return Err(Error::bad_input(
             "id",
             "the model has no deployment to remove",
         ));
     }
-    let job = newest_trained(&app.db, &model).await?;
-    let provider = job.map_or_else(|| model.provider.clone(), |j| j.provider);
-    let client = credentials::connect(app, workspace_id, &provider).await?;
-    for id in &ids {
+    for (provider, id) in &deployments {
+        let client = credentials::connect(app, workspace_id, provider).await?;
         client.undeploy(id).await.map_err(provider_failure)?;
     }
     let txn = db::begin_write(&app.db).await?;
@@ -246,8 +276,7 @@ async fn check(app: &AppContext, model: custom_model::Model) -> Result<()> {
     let Some(id) = model.deployment_id.clone() else {
         return Ok(());
     };
-    let job = newest_trained(&app.db, &model).await?;
-    let provider = job.map_or_else(|| model.provider.clone(), |j| j.provider);
+    let provider = newest_provider(&app.db, &model).await?;
     let client = credentials::connect(app, model.workspace_id, &provider).await?;
     let deployment = client.get_deployment(&id).await.map_err(provider_failure)?;
     let workspace_id = model.workspace_id;
@@ -264,6 +293,6 @@ async fn check(app: &AppContext, model: custom_model::Model) -> Result<()> {
         return Ok(());
     }
     app.commit_catalog_change(txn, workspace_id).await?;
-    undeploy_quietly(app, &provider, workspace_id, retired).await;
+    undeploy_quietly(app, workspace_id, retired).await;
     Ok(())
 }

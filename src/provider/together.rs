@@ -40,16 +40,29 @@ impl Together {
     ) -> Result<T, ProviderError> {
         let label = format!("{method} /{}", segments.join("/"));
         let body = self
-            .http
-            .execute(&label, replay, || async {
+            .exchange(&label, method, segments, json, replay)
+            .await?;
+        wire::decode(&label, &body)
+    }
+
+    /// One request (retried as `replay` allows); the answer's body, unread.
+    async fn exchange(
+        &self,
+        label: &str,
+        method: Method,
+        segments: &[&str],
+        json: Option<&Value>,
+        replay: Replay,
+    ) -> Result<bytes::Bytes, ProviderError> {
+        self.http
+            .execute(label, replay, || async {
                 let request = self.http.request(method.clone(), segments);
                 Ok(match json {
                     Some(json) => request.json(json),
                     None => request,
                 })
             })
-            .await?;
-        wire::decode(&label, &body)
+            .await
     }
 
     async fn get<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T, ProviderError> {
@@ -213,8 +226,10 @@ impl FineTuningProvider for Together {
 
     async fn undeploy(&self, id: &str) -> Result<(), ProviderError> {
         let segments = ["endpoints", id_segment(id)?];
+        // Together answers 204 No Content: there is no body to read.
+        let label = "DELETE /endpoints/{id}";
         match self
-            .send::<Value>(Method::DELETE, &segments, None, Replay::Safe)
+            .exchange(label, Method::DELETE, &segments, None, Replay::Safe)
             .await
         {
             Ok(_) | Err(ProviderError::NotFound { .. }) => Ok(()),

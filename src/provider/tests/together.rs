@@ -179,3 +179,16 @@ async fn together_error_bodies_become_provider_errors() {
     assert!(message.contains("parameter batch_size"), "{message}");
     assert!(!error.is_transient());
 }
+
+#[tokio::test]
+async fn removing_a_together_endpoint_takes_its_empty_204_answer_and_a_404_as_done() {
+    let fake = FakeProvider::start(vec![Reply::text(204, ""), Reply::json(404, json!({}))]).await;
+    let provider = fake.connect("together", &fast_settings());
+    provider.undeploy("endpoint-1").await.expect("removed");
+    provider.undeploy("endpoint-2").await.expect("already gone");
+    let sent = fake.requests();
+    assert_eq!(
+        (sent[0].method.as_str(), sent[0].path.as_str()),
+        ("DELETE", "/v1/endpoints/endpoint-1")
+    );
+}

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use tuner::auth::Role;
 use tuner_emulator::Dialect;
 
-use super::{available, TOGETHER};
+use super::{available, FIREWORKS, TOGETHER};
 use crate::harness::http_options;
 use crate::training_jobs::{Fixture, API_KEY};
 
@@ -154,4 +154,95 @@ async fn a_failed_move_leaves_bots_on_the_old_model_and_gives_back_only_the_new_
         };
         assert_eq!(status, expected, "block tagged {tag:?}");
     }
+}
+
+/// A model served from a Together endpoint, moved to Fireworks; its move job has succeeded and
+/// the Fireworks deployment is starting.
+async fn moving_from_together_to_fireworks() -> Fixture {
+    let fixture = super::fixture(&TOGETHER, 10_000).await;
+    fixture.blocks(3, None).await;
+    let reply = fixture.run(json!({ "deploy": true })).await;
+    let job_id = reply.data()["runTrainingJob"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(fixture.finish(&job_id).await["status"], "SUCCEEDED");
+    fixture.emulator.advance(60);
+    tuner::deployments::check_all(&fixture.app.context())
+        .await
+        .expect("check");
+    assert_eq!(available(&fixture).await.len(), 1, "served on Together");
+    let set = "mutation($url: String!, $key: String!) { setProviderCredentials(provider: \"fireworks\", apiKey: $key, baseUrl: $url, accountId: \"acme\") { provider } }";
+    let url = fixture.emulator.base_url_for(Dialect::Fireworks);
+    fixture
+        .app
+        .admin_gql(set, json!({ "url": url, "key": API_KEY }))
+        .await
+        .data();
+    let vars = json!({ "id": fixture.model_id, "p": FIREWORKS.id, "b": FIREWORKS.base_model });
+    let reply = fixture.app.admin_gql(MOVE, vars).await;
+    let job_id = reply.data()["moveCustomModel"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(fixture.finish(&job_id).await["status"], "SUCCEEDED");
+    assert_eq!(fixture.emulator.deployments_for(Dialect::Together).len(), 1);
+    assert_eq!(
+        fixture.emulator.deployments_for(Dialect::Fireworks).len(),
+        1
+    );
+    fixture
+}
+
+#[tokio::test]
+async fn after_a_move_the_replaced_deployment_is_removed_on_the_provider_moved_off() {
+    let fixture = moving_from_together_to_fireworks().await;
+    let reply = fixture
+        .app
+        .admin_gql("{ availableModels { provider } }", json!({}))
+        .await;
+    assert_eq!(
+        reply.data()["availableModels"][0]["provider"],
+        "together",
+        "while Fireworks deploys"
+    );
+    fixture.emulator.advance(600);
+    tuner::deployments::check_all(&fixture.app.context())
+        .await
+        .expect("check");
+    let reply = fixture
+        .app
+        .admin_gql("{ availableModels { provider } }", json!({}))
+        .await;
+    assert_eq!(reply.data()["availableModels"][0]["provider"], "fireworks");
+    assert_eq!(
+        fixture.emulator.deployments_for(Dialect::Together),
+        Vec::<String>::new(),
+        "the Together endpoint no longer runs (nor bills)"
+    );
+    assert_eq!(
+        fixture.emulator.deployments_for(Dialect::Fireworks).len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn undeploying_during_a_move_removes_the_deployments_on_both_providers() {
+    let fixture = moving_from_together_to_fireworks().await;
+    let undeploy = "mutation($id: ID!) { undeployCustomModel(id: $id) { status servingModel } }";
+    let reply = fixture
+        .app
+        .admin_gql(undeploy, json!({ "id": fixture.model_id }))
+        .await;
+    let model = reply.data()["undeployCustomModel"].clone();
+    assert_eq!(model["status"], "TRAINED");
+    assert!(model["servingModel"].is_null(), "{model}");
+    for dialect in [Dialect::Together, Dialect::Fireworks] {
+        assert_eq!(
+            fixture.emulator.deployments_for(dialect),
+            Vec::<String>::new(),
+            "{dialect:?}"
+        );
+    }
+    assert_eq!(available(&fixture).await, Vec::<Value>::new());
 }
