@@ -151,6 +151,12 @@ impl Emulator {
             .add(method, path_prefix, status, count, retry_after_secs);
     }
 
+    /// Makes the next `count` requests matching `method` and `path_prefix` take effect, then
+    /// answer a 200 whose body no client can read.
+    pub fn garble_next(&self, method: &str, path_prefix: &str, count: u32) {
+        self.shared.faults.add_garbage(method, path_prefix, count);
+    }
+
     /// Delays every API response by `millis` (0 turns it off).
     pub fn set_latency(&self, millis: u64) {
         self.shared.latency_ms.store(millis, Ordering::SeqCst);

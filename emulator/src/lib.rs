@@ -40,7 +40,9 @@
 //!
 //! Faults, held responses and request counts match by method and path prefix, so they target
 //! one dialect (`/together/v1/fine-tunes`, `/fireworks/`) or all of them (empty prefix); an
-//! injected error is rendered in the shape of the dialect it hits. The `/_emulator` admin
+//! injected error is rendered in the shape of the dialect it hits. A garbage fault
+//! (`{"garbage": true}` in place of a status) lets the request take effect and answers a 200
+//! whose body no client can read. The `/_emulator` admin
 //! routes (no key) are `clock`, `clock/advance`, `faults`, `latency`, `delays`, `requests`,
 //! `stream-delay {"ms"}` and `undeploy-idle {"idle_secs"}` (deletes idle Fireworks
 //! deployments, stops idle Together endpoints, as the providers do).

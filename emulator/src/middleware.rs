@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth;
 use crate::error_shape::{reshape, ErrorShape};
+use crate::faults::{Injected, GARBAGE};
 use crate::state::Shared;
 
 /// Most of a failed request's body read before answering (OpenAI's file size limit).
@@ -39,11 +41,21 @@ pub async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Nex
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
     let response = match shared.faults.take(&method, &path) {
-        Some(fault) => {
+        Some(Injected::Error(fault)) => {
             // Read the whole request first, as a real server does before it answers: a reply
             // sent while the client still uploads reaches it as a broken connection instead.
             let _ = axum::body::to_bytes(request.into_body(), MAX_DRAINED_BYTES).await;
             fault.into_response()
+        }
+        Some(Injected::Garbage) => {
+            // Done, but answered with what no client can read.
+            let _done = next.run(request).await;
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "text/html")],
+                GARBAGE,
+            )
+                .into_response()
         }
         None => next.run(request).await,
     };

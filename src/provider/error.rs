@@ -60,4 +60,11 @@ impl ProviderError {
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Unavailable { .. })
     }
+
+    /// True when the provider may have carried the request out despite the error: the
+    /// connection failed after sending (`Unavailable`), or it answered success in a body tuner
+    /// cannot read (`Protocol`).
+    pub fn may_have_taken_effect(&self) -> bool {
+        matches!(self, Self::Unavailable { .. } | Self::Protocol { .. })
+    }
 }

@@ -84,8 +84,9 @@ async fn submit(
     };
     let created = match provider.create_job(&request).await {
         Ok(created) => created,
-        // The request may have reached the provider before the connection failed.
-        Err(err) if err.is_transient() => match find_remote(provider, &job).await {
+        // The provider may have created the job before the connection failed, or answered
+        // in a way tuner cannot read: look for it before giving up.
+        Err(err) if err.may_have_taken_effect() => match find_remote(provider, &job).await {
             Ok(Some(found)) => found,
             _ => return lifecycle::fail_submission(app, job.id, &err).await,
         },

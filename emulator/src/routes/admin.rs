@@ -40,7 +40,9 @@ struct Fault {
     method: String,
     #[serde(default)]
     path: String,
-    status: u16,
+    status: Option<u16>,
+    #[serde(default)]
+    garbage: bool,
     #[serde(default = "one")]
     count: u32,
     retry_after: Option<u64>,
@@ -87,24 +89,38 @@ async fn advance(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult<Js
     Ok(Json(json!({"now": shared.now_secs()})))
 }
 
-/// `POST /_emulator/faults {"method","path","status","count","retry_after"}`.
+/// `POST /_emulator/faults {"method","path","status","count","retry_after"}`, or with
+/// `"garbage": true` in place of the status: the requests take effect, then answer a 200 whose
+/// body no client can read.
 async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult<Json<Value>> {
-    let fault: Fault = json_body(&body)?;
-    if !(400..=599).contains(&fault.status) {
-        return Err(
-            ApiError::invalid("status must be an HTTP error status (400 to 599).").param("status"),
-        );
-    }
     let Fault {
         method,
         path,
         status,
+        garbage,
         count,
         retry_after,
-    } = fault;
-    shared
-        .faults
-        .add(&method, &path, status, count, retry_after);
+    } = json_body(&body)?;
+    match (status, garbage) {
+        (None, true) => shared.faults.add_garbage(&method, &path, count),
+        (Some(status), false) if (400..=599).contains(&status) => {
+            shared
+                .faults
+                .add(&method, &path, status, count, retry_after)
+        }
+        (Some(_), false) => {
+            return Err(
+                ApiError::invalid("status must be an HTTP error status (400 to 599).")
+                    .param("status"),
+            )
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "give either status (an HTTP error status) or \"garbage\": true.",
+            )
+            .param("status"))
+        }
+    }
     Ok(Json(json!({"pending": shared.faults.pending()})))
 }
 

@@ -147,3 +147,29 @@ async fn undeploy_idle_is_reachable_over_http() {
     let path = format!("/endpoints/{}", endpoint["id"].as_str().unwrap());
     assert_eq!(app.json_at(Together, &path).await["state"], "STOPPED");
 }
+
+#[tokio::test]
+async fn a_garbage_fault_carries_the_request_out_and_answers_an_unreadable_200() {
+    let app = spawn().await;
+    let file = app.upload(&crate::helpers::examples(10)).await;
+    let fault = json!({"method": "POST", "path": "/v1/fine_tuning/jobs", "garbage": true});
+    assert_eq!(admin_post(&app, "/faults", fault).await["pending"], 1);
+    let body = json!({"model": "gpt-4o-mini-2024-07-18", "training_file": file});
+    let response = app
+        .post("/fine_tuning/jobs")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/html");
+    let answer = response.bytes().await.unwrap();
+    assert!(serde_json::from_slice::<serde_json::Value>(&answer).is_err());
+    assert_eq!(app.emulator.jobs().len(), 1, "the job was created");
+
+    let both = json!({"status": 500, "garbage": true});
+    let (status, body) = app
+        .send(app.client.post(admin_url(&app, "/faults")).json(&both))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}

@@ -6,6 +6,7 @@ mod base_models;
 mod continued;
 mod deployments;
 mod fireworks;
+mod garbage;
 mod moves;
 mod nebius;
 mod refusals;

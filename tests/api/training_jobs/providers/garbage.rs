@@ -1,0 +1,76 @@
+//! Answers no client can read, on every dialect: a job created behind a garbled answer is found
+//! again and charged once, and a garbled status answer changes nothing until a readable one
+//! comes.
+
+use serde_json::json;
+use tuner_emulator::Dialect;
+
+use super::{charged_once, fixture, Provider, FIREWORKS, NEBIUS, TOGETHER};
+
+/// The path that creates a job on the provider's dialect, and the prefix of its job reads.
+fn job_paths(provider: &Provider) -> (&'static str, &'static str) {
+    match provider.dialect {
+        Dialect::Together => ("/together/v1/fine-tunes", "/together/v1/fine-tunes/"),
+        Dialect::Nebius => (
+            "/nebius/v1/fine_tuning/jobs",
+            "/nebius/v1/fine_tuning/jobs/",
+        ),
+        Dialect::Fireworks => (
+            "/fireworks/v1/accounts/acme/supervisedFineTuningJobs",
+            "/fireworks/v1/accounts/acme/supervisedFineTuningJobs/",
+        ),
+        other => panic!("no job paths for {other:?}"),
+    }
+}
+
+async fn garbled_answers_lose_nothing_and_charge_once(provider: &Provider) {
+    let fixture = fixture(provider, 1_000).await;
+    let blocks = tuner::provider::profile_or_default(provider.id)
+        .data
+        .min_examples;
+    let ids = fixture.blocks(blocks, None).await;
+    let (create, read) = job_paths(provider);
+    fixture.emulator.garble_next("POST", create, 1);
+    let job = fixture.run(json!({})).await.data()["runTrainingJob"].clone();
+    assert_ne!(job["status"], "FAILED", "{job}");
+    let remote_id = job["providerJobId"].as_str().expect("found again");
+    assert_eq!(fixture.emulator.requests("POST", create), 1, "created once");
+    let remote = fixture.emulator.jobs_for(provider.dialect);
+    assert_eq!(remote.len(), 1);
+    charged_once(&fixture, 1_000, blocks as i64).await;
+
+    let job_id = job["id"].as_str().expect("id").to_owned();
+    fixture.emulator.advance(3_600);
+    fixture.emulator.garble_next("GET", read, 1);
+    let query = "mutation($id: ID!) { refreshTrainingJob(id: $id) { status } }";
+    let reply = fixture.app.admin_gql(query, json!({ "id": job_id })).await;
+    assert!(
+        reply.body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("could not read")),
+        "{:?}",
+        reply.body
+    );
+    let status = fixture.statuses(&ids).await;
+    assert!(status.iter().all(|s| s == "TRAINED"), "{status:?}");
+
+    let done = fixture.refresh(&job_id).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["providerJobId"], remote_id);
+    charged_once(&fixture, 1_000, blocks as i64).await;
+}
+
+#[tokio::test]
+async fn garbled_answers_from_together_lose_nothing_and_charge_once() {
+    garbled_answers_lose_nothing_and_charge_once(&TOGETHER).await;
+}
+
+#[tokio::test]
+async fn garbled_answers_from_nebius_lose_nothing_and_charge_once() {
+    garbled_answers_lose_nothing_and_charge_once(&NEBIUS).await;
+}
+
+#[tokio::test]
+async fn garbled_answers_from_fireworks_lose_nothing_and_charge_once() {
+    garbled_answers_lose_nothing_and_charge_once(&FIREWORKS).await;
+}
