@@ -230,11 +230,9 @@ pub async fn delete(app: &AppContext, workspace_id: WorkspaceId, id: ModelId) ->
     app.commit_catalog_change(txn, workspace_id).await
 }
 
-/// Points the model at another provider and base model, inside the caller's transaction (a
-/// move's job is recorded in the same one). What bots call does not change here.
-pub async fn retarget(
-    txn: &DatabaseTransaction,
-    model: custom_model::Model,
+/// The model as it would be on another provider and base model: checked, not stored.
+pub fn retargeted(
+    mut model: custom_model::Model,
     provider: &str,
     base_model: &str,
 ) -> Result<custom_model::Model> {
@@ -248,9 +246,23 @@ pub async fn retarget(
             ),
         ));
     }
+    model.provider = provider;
+    model.base_model = check_base_model(base_model)?;
+    Ok(model)
+}
+
+/// Points the model at another provider and base model, inside the caller's transaction (a
+/// move's job is recorded in the same one). What bots call does not change here.
+pub async fn retarget(
+    txn: &DatabaseTransaction,
+    model: custom_model::Model,
+    provider: &str,
+    base_model: &str,
+) -> Result<custom_model::Model> {
+    let moved = retargeted(model.clone(), provider, base_model)?;
     let mut row: custom_model::ActiveModel = model.into();
-    row.provider = Set(provider);
-    row.base_model = Set(check_base_model(base_model)?);
+    row.provider = Set(moved.provider);
+    row.base_model = Set(moved.base_model);
     row.updated_at = Set(Utc::now());
     Ok(row.update(txn).await?)
 }

@@ -38,6 +38,35 @@ impl TrainingJobQuery {
         Ok(preview.into())
     }
 
+    /// What moveCustomModel would send, meet and cost on the new provider and base model
+    /// (nothing is sent, nothing changes): that provider's data checks, every block the model
+    /// was trained on plus the NOT_TRAINED ones, and its warnings.
+    async fn move_preview(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The model to move.")] id: ID,
+        #[graphql(desc = "The provider to move to, such as `together`.")] provider: String,
+        #[graphql(desc = "The base model to train from there.")] base_model: String,
+        #[graphql(desc = "The same options as moveCustomModel.")] input: Option<TrainingJobInput>,
+    ) -> async_graphql::Result<TrainingPreview> {
+        let principal = ctx.principal(Role::Editor)?;
+        let model_id = ModelId::parse("id", &id)?;
+        let mut request: JobRequest = input.unwrap_or_default().into();
+        request.move_to = Some(MoveTarget {
+            provider,
+            base_model,
+        });
+        let preview = super::preview::preview(
+            ctx.db()?,
+            ctx.training()?,
+            principal.workspace_id,
+            model_id,
+            request,
+        )
+        .await?;
+        Ok(preview.into())
+    }
+
     /// One training job.
     async fn training_job(
         &self,

@@ -134,7 +134,8 @@ pub async fn rule_texts(
     Ok(rules.into_iter().map(|r| r.text).collect())
 }
 
-/// Compiles what a job for the model would send (into nothing) and reports on it.
+/// Compiles what a job for the model would send (into nothing) and reports on it; for a move
+/// (`request.move_to`), what the move's job would send to the new provider.
 pub async fn preview(
     db: &impl ConnectionTrait,
     settings: &TrainingSettings,
@@ -143,10 +144,14 @@ pub async fn preview(
     request: JobRequest,
 ) -> Result<Preview> {
     let request = request.validated()?;
-    let model = custom_models::get(db, workspace_id, model_id).await?;
+    let mut model = custom_models::get(db, workspace_id, model_id).await?;
+    if let Some(target) = &request.move_to {
+        model = custom_models::retargeted(model, &target.provider, &target.base_model)?;
+    }
     request.check_for_provider(&model.provider)?;
+    let moving = request.move_to.is_some();
     let (training_model, continues_training) =
-        training_model(db, &model, request.from_base_model).await?;
+        training_model(db, &model, request.from_base_model || moving).await?;
     let rules = rule_texts(db, workspace_id).await?;
     let retrained = retrains_all(&model, continues_training).then_some(model.id);
     let select = dataset::selection_for(workspace_id, request.tag.as_deref(), retrained);

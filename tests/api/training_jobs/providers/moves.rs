@@ -246,3 +246,49 @@ async fn undeploying_during_a_move_removes_the_deployments_on_both_providers() {
     }
     assert_eq!(available(&fixture).await, Vec::<Value>::new());
 }
+
+const MOVE_PREVIEW: &str = "query($id: ID!, $p: String!, $b: String!) {
+    movePreview(id: $id, provider: $p, baseModel: $b) {
+        provider trainingModel continuesTraining blockCount errors { code } warnings { code } } }";
+
+#[tokio::test]
+async fn a_move_preview_applies_the_new_providers_rules_to_every_block_and_changes_nothing() {
+    let (fixture, openai_model) = trained_on_openai(2).await;
+    let vars = json!({ "id": fixture.model_id, "p": TOGETHER.id, "b": TOGETHER.base_model });
+    let reply = fixture.app.admin_gql(MOVE_PREVIEW, vars).await;
+    let preview = reply.data()["movePreview"].clone();
+    assert_eq!(preview["provider"], "together");
+    assert_eq!(preview["trainingModel"], TOGETHER.base_model);
+    assert_eq!(preview["continuesTraining"], false);
+    assert_eq!(
+        preview["blockCount"], 12,
+        "every block trained before plus the two new ones"
+    );
+    assert_eq!(preview["errors"], json!([]));
+    let codes: Vec<&str> = preview["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"RETRAINS_ALL_BLOCKS"), "{codes:?}");
+
+    let reply = fixture
+        .app
+        .admin_gql(
+            "query($id: ID!) { customModel(id: $id) { provider baseModel } }",
+            json!({ "id": fixture.model_id }),
+        )
+        .await;
+    assert_eq!(
+        reply.data()["customModel"]["provider"],
+        "openai",
+        "unchanged"
+    );
+    assert_eq!(available(&fixture).await[0]["providerModel"], openai_model);
+
+    let vars = json!({ "id": fixture.model_id, "p": "mistral", "b": "x" });
+    let reply = fixture.app.admin_gql(MOVE_PREVIEW, vars).await;
+    assert_eq!(reply.code(), "BAD_USER_INPUT");
+    assert!(reply.message().contains("together"), "{}", reply.message());
+}
