@@ -318,7 +318,8 @@ impl FineTuningProvider for Fireworks {
             SCALE_TO_ZERO_SECONDS,
         );
         let query = [("deploymentId", id.as_str())];
-        // Not repeated after a lost answer: the name makes a second try meet the first.
+        // Not repeated after a lost answer: the deployment it may have made is read by its id
+        // instead (and a later try meets it as a conflict).
         let created = self
             .send::<Value>(
                 Method::POST,
@@ -332,6 +333,12 @@ impl FineTuningProvider for Fireworks {
             Ok(deployment) => deployment,
             Err(ProviderError::Rejected { status: 409, .. }) => {
                 self.get(&["deployments", id.as_str()]).await?
+            }
+            Err(error) if error.may_have_taken_effect() => {
+                return match self.get_deployment(&id).await? {
+                    Some(found) => Ok(found),
+                    None => Err(error),
+                };
             }
             Err(error) => return Err(error),
         };

@@ -91,6 +91,25 @@ pub(crate) fn register_body(request: &super::DeployRequest) -> Value {
     })
 }
 
+/// The newest model in a `GET /v0/models` list registered from `source` that is not failed
+/// or deleted.
+pub(crate) fn registered_from<'a>(listed: &'a Value, source: &str) -> Option<&'a Value> {
+    listed
+        .get("data")
+        .and_then(Value::as_array)?
+        .iter()
+        .filter(|m| m.get("source").and_then(Value::as_str) == Some(source))
+        .filter(|m| {
+            let status = m.get("status").and_then(Value::as_str).unwrap_or_default();
+            !matches!(status, "error" | "failed" | "deleted" | "deleting")
+        })
+        .max_by_key(|m| {
+            m.get("created_at")
+                .and_then(Value::as_i64)
+                .unwrap_or_default()
+        })
+}
+
 /// A registered custom model (`validating`, `active`, `error`…): bots call it by its `name`,
 /// which is also how it is looked up and removed.
 pub(crate) fn registered_model(model: &Value) -> Result<super::Deployment, super::ProviderError> {

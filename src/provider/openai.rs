@@ -278,13 +278,29 @@ impl FineTuningProvider for OpenAiCompatible {
         let v0 = self.http.sibling("v0");
         let label = "POST /v0/models";
         let body = nebius::register_body(request);
-        // Not repeated after a lost answer: the name would then be taken.
-        let answer = v0
+        // Not repeated after a lost answer (the name would then be taken): the model it may
+        // have registered is looked for by its source instead (Nebius names it).
+        let registered = v0
             .execute(label, Replay::UnsentOnly, || async {
                 Ok(v0.request(Method::POST, &["models"]).json(&body))
             })
-            .await?;
-        nebius::registered_model(&wire::decode(label, &answer)?)
+            .await
+            .and_then(|answer| nebius::registered_model(&wire::decode(label, &answer)?));
+        match registered {
+            Err(error) if error.may_have_taken_effect() => {
+                let listed = v0
+                    .execute("GET /v0/models", Replay::Safe, || async {
+                        Ok(v0.request(Method::GET, &["models"]))
+                    })
+                    .await?;
+                let listed = wire::decode("GET /v0/models", &listed)?;
+                match nebius::registered_from(&listed, &request.trained_model) {
+                    Some(found) => nebius::registered_model(found),
+                    None => Err(error),
+                }
+            }
+            other => other,
+        }
     }
 
     async fn get_deployment(&self, id: &str) -> Result<Option<Deployment>, ProviderError> {

@@ -68,6 +68,27 @@ impl Together {
     async fn get<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T, ProviderError> {
         self.send(Method::GET, segments, None, Replay::Safe).await
     }
+
+    /// The newest dedicated endpoint serving `model` that is not stopping or stopped.
+    async fn endpoint_serving(&self, model: &str) -> Result<Option<Deployment>, ProviderError> {
+        let listed: Value = self.get(&["endpoints"]).await?;
+        let newest = listed
+            .get("data")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.get("model").and_then(Value::as_str) == Some(model))
+            .filter(|e| {
+                let state = e.get("state").and_then(Value::as_str).unwrap_or_default();
+                !matches!(state, "STOPPING" | "STOPPED" | "ERROR")
+            })
+            .max_by_key(|e| {
+                e.get("created_at")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            });
+        newest.map(endpoint_of).transpose()
+    }
 }
 
 fn now_seconds() -> i64 {
@@ -204,16 +225,26 @@ impl FineTuningProvider for Together {
             "autoscaling": { "min_replicas": 1, "max_replicas": 1 },
             "inactive_timeout": ENDPOINT_IDLE_MINUTES,
         });
-        // Not repeated after a lost answer: a second endpoint would be billed too.
-        let endpoint: Value = self
-            .send(
+        // Not repeated after a lost answer (a second endpoint would be billed too): the
+        // endpoint it may have started is looked for instead.
+        let created = self
+            .send::<Value>(
                 Method::POST,
                 &["endpoints"],
                 Some(&body),
                 Replay::UnsentOnly,
             )
-            .await?;
-        endpoint_of(&endpoint)
+            .await;
+        match created {
+            Ok(endpoint) => endpoint_of(&endpoint),
+            Err(error) if error.may_have_taken_effect() => {
+                match self.endpoint_serving(&request.trained_model).await? {
+                    Some(found) => Ok(found),
+                    None => Err(error),
+                }
+            }
+            Err(error) => Err(error),
+        }
     }
 
     async fn get_deployment(&self, id: &str) -> Result<Option<Deployment>, ProviderError> {

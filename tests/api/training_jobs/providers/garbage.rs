@@ -1,6 +1,6 @@
 //! Answers no client can read, on every dialect: a job created behind a garbled answer is found
-//! again and charged once, and a garbled status answer changes nothing until a readable one
-//! comes.
+//! again and charged once, a garbled status answer changes nothing until a readable one comes,
+//! and a deployment started behind a garbled answer is found, not started (and billed) twice.
 
 use serde_json::json;
 use tuner_emulator::Dialect;
@@ -73,4 +73,60 @@ async fn garbled_answers_from_nebius_lose_nothing_and_charge_once() {
 #[tokio::test]
 async fn garbled_answers_from_fireworks_lose_nothing_and_charge_once() {
     garbled_answers_lose_nothing_and_charge_once(&FIREWORKS).await;
+}
+
+/// The path that starts a deployment on the provider's dialect.
+fn deploy_path(provider: &Provider) -> &'static str {
+    match provider.dialect {
+        Dialect::Together => "/together/v1/endpoints",
+        Dialect::Nebius => "/nebius/v0/models",
+        Dialect::Fireworks => "/fireworks/v1/accounts/acme/deployments",
+        other => panic!("no deployment path for {other:?}"),
+    }
+}
+
+async fn a_deployment_started_behind_a_garbled_answer_is_found_not_started_twice(
+    provider: &Provider,
+) {
+    let fixture = fixture(provider, 1_000).await;
+    let blocks = tuner::provider::profile_or_default(provider.id)
+        .data
+        .min_examples;
+    fixture.blocks(blocks, None).await;
+    let job = fixture.run(json!({})).await.data()["runTrainingJob"].clone();
+    let job_id = job["id"].as_str().expect("id");
+    assert_eq!(fixture.finish(job_id).await["status"], "SUCCEEDED");
+
+    fixture
+        .emulator
+        .garble_next("POST", deploy_path(provider), 1);
+    let query = "mutation($id: ID!) { deployCustomModel(id: $id) { status } }";
+    let reply = fixture
+        .app
+        .admin_gql(query, json!({ "id": fixture.model_id }))
+        .await;
+    assert_eq!(reply.data()["deployCustomModel"]["status"], "DEPLOYING");
+    assert_eq!(fixture.emulator.requests("POST", deploy_path(provider)), 1);
+    assert_eq!(fixture.emulator.deployments_for(provider.dialect).len(), 1);
+
+    fixture.emulator.advance(600);
+    tuner::deployments::check_all(&fixture.app.context())
+        .await
+        .expect("check deployments");
+    assert_eq!(super::available(&fixture).await.len(), 1, "callable");
+}
+
+#[tokio::test]
+async fn a_together_endpoint_started_behind_a_garbled_answer_is_found() {
+    a_deployment_started_behind_a_garbled_answer_is_found_not_started_twice(&TOGETHER).await;
+}
+
+#[tokio::test]
+async fn a_nebius_model_registered_behind_a_garbled_answer_is_found() {
+    a_deployment_started_behind_a_garbled_answer_is_found_not_started_twice(&NEBIUS).await;
+}
+
+#[tokio::test]
+async fn a_fireworks_deployment_made_behind_a_garbled_answer_is_found() {
+    a_deployment_started_behind_a_garbled_answer_is_found_not_started_twice(&FIREWORKS).await;
 }
