@@ -7,6 +7,8 @@ use crate::context::ContextExt;
 use crate::custom_models::graphql::CustomModel;
 use crate::ids::{ModelId, TypedId};
 
+use super::options::DeploymentInput;
+
 /// Mutations on deployments. EDITOR and up.
 #[derive(Default)]
 pub struct DeploymentMutation;
@@ -14,7 +16,8 @@ pub struct DeploymentMutation;
 #[Object]
 impl DeploymentMutation {
     /// Deploys the model's newest trained model where the provider serves trained models only
-    /// through a deployment (`together`: a dedicated endpoint; `nebius`: a registered model).
+    /// through a deployment (`together`: a dedicated endpoint; `nebius`: a registered model;
+    /// `fireworks`: an on-demand deployment), with `input`'s hardware, replicas and idle window.
     /// The model becomes DEPLOYING, then READY once the provider says the deployment is up
     /// (the poller checks); a model served before keeps answering until then. See
     /// `CustomModel.deployment.cost` for what it costs. A deployment already under way or
@@ -23,11 +26,14 @@ impl DeploymentMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The model's id.")] id: ID,
+        #[graphql(desc = "How to deploy (together, fireworks); defaults when left out.")]
+        input: Option<DeploymentInput>,
     ) -> async_graphql::Result<CustomModel> {
         let principal = ctx.principal(Role::Editor)?;
         let id = ModelId::parse("id", &id)?;
+        let input = input.unwrap_or_default();
         Ok(CustomModel(
-            super::deploy(ctx.app()?, principal.workspace_id, id).await?,
+            super::deploy(ctx.app()?, principal.workspace_id, id, input).await?,
         ))
     }
 

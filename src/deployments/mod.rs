@@ -6,6 +6,7 @@
 //! are) takes the model out of `availableModels` until it is deployed again.
 
 pub mod graphql;
+pub mod options;
 
 use chrono::Utc;
 use sea_orm::{
@@ -21,6 +22,7 @@ use crate::ids::{ModelId, WorkspaceId};
 use crate::provider::{self, DeployRequest, Deployment, DeploymentState, Serving};
 use crate::tenancy::{get_in, WorkspaceScoped};
 use crate::workspaces::{self, credentials};
+use options::DeploymentInput;
 
 /// The model's newest succeeded job: the one that trained `fine_tuned_model`.
 async fn newest_trained(
@@ -85,12 +87,13 @@ fn provider_failure(error: provider::ProviderError) -> Error {
     Error::Provider(error.message())
 }
 
-/// Deploys the model's newest trained model; a deployment already under way or serving it is
-/// left as it is. BAD_USER_INPUT when nothing needs deploying.
+/// Deploys the model's newest trained model with `input`'s choices; a deployment already under
+/// way or serving it is left as it is. BAD_USER_INPUT when nothing needs deploying.
 pub async fn deploy(
     app: &AppContext,
     workspace_id: WorkspaceId,
     model_id: ModelId,
+    input: DeploymentInput,
 ) -> Result<custom_model::Model> {
     let model = get_in::<custom_model::Entity>(&app.db, workspace_id, model_id).await?;
     let Some(job) = newest_trained(&app.db, &model).await? else {
@@ -108,6 +111,7 @@ pub async fn deploy(
             ),
         ));
     }
+    let options = input.checked(&job.provider)?;
     let current = model.deployment_id.is_some()
         && matches!(model.status, ModelStatus::Deploying | ModelStatus::Ready);
     if current {
@@ -124,6 +128,7 @@ pub async fn deploy(
         trained_model,
         base_model: job.root_base_model().to_owned(),
         name: deployment_name(&model, &job),
+        options,
     };
     let deployment = client.deploy(&request).await.map_err(provider_failure)?;
     let txn = db::begin_write(&app.db).await?;

@@ -10,6 +10,23 @@ pub struct DeployRequest {
     pub base_model: String,
     /// A name for the deployment (letters, digits and `-`), unique in the workspace.
     pub name: String,
+    /// What the admin chose; the provider's defaults for the rest.
+    pub options: DeploymentOptions,
+}
+
+/// What an admin may choose of a deployment on providers that serve trained models on
+/// hardware of their own (Together, Fireworks); `None` keeps tuner's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeploymentOptions {
+    /// The provider's hardware id (Together `hardware`, Fireworks `acceleratorType`).
+    pub hardware: Option<String>,
+    /// Fewest replicas kept up.
+    pub min_replicas: Option<u32>,
+    /// Most replicas started under load.
+    pub max_replicas: Option<u32>,
+    /// Minutes without requests after which the provider stops the endpoint (Together) or
+    /// scales it to zero (Fireworks).
+    pub idle_minutes: Option<u32>,
 }
 
 /// Where a deployment stands, in tuner's words.

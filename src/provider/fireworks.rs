@@ -315,6 +315,7 @@ impl FineTuningProvider for Fireworks {
         let body = fw::create_deployment_body(
             &request.trained_model,
             &request.name,
+            &request.options,
             SCALE_TO_ZERO_SECONDS,
         );
         let query = [("deploymentId", id.as_str())];

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use super::lenient::{as_u64, value_text};
 use super::{
-    CreateJobRequest, Deployment, DeploymentState, ProviderEvent, ProviderJob, ProviderJobError,
-    ProviderJobStatus,
+    CreateJobRequest, Deployment, DeploymentOptions, DeploymentState, ProviderEvent, ProviderJob,
+    ProviderJobError, ProviderJobStatus,
 };
 
 /// Longest Fireworks resource id.
@@ -304,15 +304,29 @@ impl From<JobWire> for ProviderJob {
 }
 
 /// The body of `POST .../deployments?deploymentId=` for a trained model: on demand, from zero
-/// to one replica, scaled to zero after `idle_seconds` without requests.
-pub(crate) fn create_deployment_body(model: &str, name: &str, idle_seconds: u64) -> Value {
-    json!({
+/// to one replica (unless `options` say otherwise), scaled to zero after the idle window
+/// (`options.idle_minutes`, else `idle_seconds`) without requests.
+pub(crate) fn create_deployment_body(
+    model: &str,
+    name: &str,
+    options: &DeploymentOptions,
+    idle_seconds: u64,
+) -> Value {
+    let min_replicas = options.min_replicas.unwrap_or(0);
+    let idle_seconds = options
+        .idle_minutes
+        .map_or(idle_seconds, |minutes| u64::from(minutes) * 60);
+    let mut body = json!({
         "baseModel": model,
         "displayName": name,
-        "minReplicaCount": 0,
-        "maxReplicaCount": 1,
+        "minReplicaCount": min_replicas,
+        "maxReplicaCount": options.max_replicas.unwrap_or(min_replicas.max(1)),
         "autoscalingPolicy": { "scaleToZeroWindow": format!("{idle_seconds}s") },
-    })
+    });
+    if let Some(hardware) = &options.hardware {
+        body["acceleratorType"] = Value::from(hardware.as_str());
+    }
+    body
 }
 
 /// A Deployment resource (`CREATING`, `READY`, `UPDATING`, `DELETING`, `DELETED`, `FAILED`…):

@@ -38,7 +38,7 @@ use crate::metrics::Metrics;
 
 pub use base_models::BaseModel;
 pub use chat::{chat_base_url, chat_endpoint, ChatEndpoint};
-pub use deployment::{DeployRequest, Deployment, DeploymentState};
+pub use deployment::{DeployRequest, Deployment, DeploymentOptions, DeploymentState};
 pub use error::ProviderError;
 pub use profile::{
     profile, profile_or_default, DataRules, LearningRate, Profile, Serving, PROVIDERS,

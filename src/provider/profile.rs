@@ -54,6 +54,9 @@ pub struct Profile {
     pub continues_from_fine_tuned: bool,
     /// What a deployment costs, for providers that serve trained models only through one.
     pub deployment_cost: Option<&'static str>,
+    /// Whether an admin may choose a deployment's hardware, replicas and idle window (the
+    /// provider runs it on hardware of its own).
+    pub deployment_options: bool,
     /// The last day the provider takes new fine-tuning jobs (`YYYY-MM-DD`), when announced.
     pub last_job_day: Option<&'static str>,
     /// Whether the provider's API paths name an account, which the credentials then carry
@@ -81,6 +84,7 @@ const PROFILES: &[Profile] = &[
         serving: Serving::Immediate,
         continues_from_fine_tuned: true,
         deployment_cost: None,
+        deployment_options: false,
         // OpenAI's deprecations page: no new fine-tuning jobs from anyone after 2027-01-06.
         last_job_day: Some("2027-01-06"),
         needs_account_id: false,
@@ -95,6 +99,7 @@ const PROFILES: &[Profile] = &[
         serving: Serving::Immediate,
         continues_from_fine_tuned: true,
         deployment_cost: None,
+        deployment_options: false,
         last_job_day: None,
         needs_account_id: false,
     },
@@ -114,9 +119,11 @@ const PROFILES: &[Profile] = &[
         // With `from_checkpoint` = the earlier job's output model, on the same base model.
         continues_from_fine_tuned: true,
         deployment_cost: Some(
-            "a dedicated endpoint (one H100 GPU) billed per minute while it runs, idle or not; \
-             Together stops it after 60 minutes without requests",
+            "a dedicated endpoint billed per minute while it runs, idle or not (one H100 GPU \
+             unless another `hardware` is chosen); Together stops it after 60 minutes without \
+             requests (or the `idleMinutes` chosen)",
         ),
+        deployment_options: true,
         last_job_day: None,
         needs_account_id: false,
     },
@@ -139,6 +146,7 @@ const PROFILES: &[Profile] = &[
             "a registered LoRA model billed per token used, like the base model; nothing while \
              unused",
         ),
+        deployment_options: false,
         last_job_day: None,
         needs_account_id: false,
     },
@@ -162,9 +170,11 @@ const PROFILES: &[Profile] = &[
         continues_from_fine_tuned: true,
         deployment_cost: Some(
             "an on-demand GPU deployment billed per second while replicas are up; it scales to \
-             zero after an hour without requests (then nothing is billed, and the next request \
-             waits for a replica to start), and Fireworks removes deployments left idle",
+             zero after an hour without requests, or the `idleMinutes` chosen (then nothing is \
+             billed, and the next request waits for a replica to start), and Fireworks removes \
+             deployments left idle",
         ),
+        deployment_options: true,
         needs_account_id: true,
         last_job_day: None,
     },

@@ -218,12 +218,17 @@ impl FineTuningProvider for Together {
 
     /// A dedicated endpoint of one replica on one GPU, stopped by Together after an hour idle.
     async fn deploy(&self, request: &DeployRequest) -> Result<Deployment, ProviderError> {
+        let options = &request.options;
+        let min_replicas = options.min_replicas.unwrap_or(1);
         let body = json!({
             "model": request.trained_model,
             "display_name": request.name,
-            "hardware": ENDPOINT_HARDWARE,
-            "autoscaling": { "min_replicas": 1, "max_replicas": 1 },
-            "inactive_timeout": ENDPOINT_IDLE_MINUTES,
+            "hardware": options.hardware.as_deref().unwrap_or(ENDPOINT_HARDWARE),
+            "autoscaling": {
+                "min_replicas": min_replicas,
+                "max_replicas": options.max_replicas.unwrap_or(min_replicas.max(1)),
+            },
+            "inactive_timeout": options.idle_minutes.map_or(ENDPOINT_IDLE_MINUTES, u64::from),
         });
         // Not repeated after a lost answer (a second endpoint would be billed too): the
         // endpoint it may have started is looked for instead.
@@ -269,9 +274,10 @@ impl FineTuningProvider for Together {
     }
 }
 
-/// The GPU a dedicated endpoint runs on (Together's hardware id).
+/// The GPU a dedicated endpoint runs on unless the admin chose one (Together's hardware id).
 const ENDPOINT_HARDWARE: &str = "1x_nvidia_h100_80gb_sxm";
-/// Minutes without requests after which Together stops an endpoint (and its billing).
+/// Minutes without requests after which Together stops an endpoint (and its billing), unless
+/// the admin chose otherwise.
 const ENDPOINT_IDLE_MINUTES: u64 = 60;
 
 /// A Together endpoint (`PENDING`, `STARTING`, `STARTED`, `STOPPING`, `STOPPED`, `ERROR`):

@@ -7,10 +7,12 @@ use serde_json::json;
 
 use super::fake::{FakeProvider, Reply};
 use super::{create_request, fast_settings};
-use crate::provider::fireworks_wire::{dataset_id, deployment_of, job_status, resource_id};
+use crate::provider::fireworks_wire::{
+    create_deployment_body, dataset_id, deployment_of, job_status, resource_id,
+};
 use crate::provider::{
-    DeployRequest, DeploymentState, Hyperparameters, JobMarker, ProviderError, ProviderJobStatus,
-    Serving,
+    DeployRequest, DeploymentOptions, DeploymentState, Hyperparameters, JobMarker, ProviderError,
+    ProviderJobStatus, Serving,
 };
 
 const DATASET: &str = "accounts/acme/datasets/tuner-0190";
@@ -331,6 +333,7 @@ async fn a_deployment_scales_to_zero_and_a_gone_one_reads_as_none() {
         trained_model: "accounts/acme/models/support".into(),
         base_model: "accounts/fireworks/models/llama-v3p1-8b-instruct".into(),
         name: "support-1a2b".into(),
+        options: DeploymentOptions::default(),
     };
     let deployment = provider.deploy(&request).await.expect("deployed");
     assert_eq!(deployment.state, DeploymentState::Pending);
@@ -370,4 +373,24 @@ async fn fireworks_error_bodies_become_provider_errors() {
         "{message}"
     );
     assert!(!error.is_transient());
+}
+
+#[test]
+fn a_fireworks_deployment_takes_the_admins_accelerator_replicas_and_idle_window() {
+    let options = DeploymentOptions {
+        hardware: Some("NVIDIA_H100_80GB".into()),
+        min_replicas: Some(1),
+        max_replicas: None,
+        idle_minutes: Some(15),
+    };
+    let body = create_deployment_body("accounts/acme/models/m", "m-1", &options, 3600);
+    assert_eq!(body["acceleratorType"], "NVIDIA_H100_80GB");
+    assert_eq!(
+        (
+            body["minReplicaCount"].as_u64(),
+            body["maxReplicaCount"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(body["autoscalingPolicy"]["scaleToZeroWindow"], "900s");
 }

@@ -223,3 +223,66 @@ async fn there_is_nothing_to_deploy_before_training_or_on_openai() {
         .await;
     assert_eq!(reply.code(), "FORBIDDEN");
 }
+
+const DEPLOY_WITH: &str = "mutation($id: ID!, $input: DeploymentInput) {
+    deployCustomModel(id: $id, input: $input) { status deployment { id } } }";
+
+#[tokio::test]
+async fn a_together_endpoint_gets_the_hardware_replicas_and_idle_window_asked_for() {
+    let fixture = fixture(&TOGETHER, 1_000).await;
+    fixture.blocks(3, None).await;
+    train(&fixture, json!({})).await;
+    let input = json!({ "hardware": "2x_nvidia_a100_80gb_sxm", "minReplicas": 1,
+        "maxReplicas": 2, "idleMinutes": 15 });
+    let reply = fixture
+        .app
+        .admin_gql(
+            DEPLOY_WITH,
+            json!({ "id": fixture.model_id, "input": input }),
+        )
+        .await;
+    let deployed = reply.data()["deployCustomModel"].clone();
+    assert_eq!(deployed["status"], "DEPLOYING");
+    let endpoint_id = deployed["deployment"]["id"].as_str().expect("endpoint id");
+    let url = format!(
+        "{}/endpoints/{endpoint_id}",
+        fixture.emulator.base_url_for(TOGETHER.dialect)
+    );
+    let endpoint: Value = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(crate::training_jobs::API_KEY)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(endpoint["hardware"], "2x_nvidia_a100_80gb_sxm");
+    assert_eq!(
+        endpoint["autoscaling"],
+        json!({ "min_replicas": 1, "max_replicas": 2 })
+    );
+    assert_eq!(endpoint["inactive_timeout"], 15);
+}
+
+#[tokio::test]
+async fn deployment_choices_are_refused_where_the_provider_runs_the_hardware() {
+    let fixture = fixture(&NEBIUS, 1_000).await;
+    fixture.blocks(10, None).await;
+    train(&fixture, json!({})).await;
+    let input = json!({ "hardware": "1x_nvidia_h100_80gb_sxm" });
+    let reply = fixture
+        .app
+        .admin_gql(
+            DEPLOY_WITH,
+            json!({ "id": fixture.model_id, "input": input }),
+        )
+        .await;
+    assert_eq!(reply.code(), "BAD_USER_INPUT");
+    assert!(reply.message().contains("nebius"), "{}", reply.message());
+    assert_eq!(
+        model(&fixture).await["status"],
+        "TRAINED",
+        "nothing started"
+    );
+}
