@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod pagination;
 pub mod provider;
 pub mod provider_clients;
+pub mod reported_retirements;
 pub mod retirements;
 pub mod schema;
 pub mod secrets;

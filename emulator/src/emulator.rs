@@ -99,6 +99,15 @@ impl Emulator {
         undeploy_idle(&self.shared, idle_secs)
     }
 
+    /// Makes `GET /v1/models` list `model` (and the models tuned from it) with `shutdown_date`
+    /// `day` (`YYYY-MM-DD`; `None`: not announced).
+    pub fn set_shutdown_date(&self, model: &str, day: Option<&str>) {
+        self.shared
+            .store()
+            .shutdown_dates
+            .insert(model.to_owned(), day.map(str::to_owned));
+    }
+
     /// The ids of `dialect`'s deployments that have not been deleted, oldest first (stopped
     /// Together endpoints included).
     pub fn deployments_for(&self, dialect: Dialect) -> Vec<String> {

@@ -14,6 +14,23 @@ const BASE_MODELS: &[(&str, i64)] = &[
     ("gpt-3.5-turbo-0125", 1_706_048_358),
 ];
 
+/// The shutdown day OpenAI announced for its fine-tunable models and the models tuned from
+/// them (its deprecations page); `gpt-3.5-turbo-0125` has none announced here.
+const FINE_TUNING_SHUTDOWN: &str = "2027-01-14";
+
+/// The shutdown day listed for `model` (`YYYY-MM-DD`): one set with
+/// [`crate::Emulator::set_shutdown_date`], else its base model's, else OpenAI's announced one.
+fn shutdown_date(store: &Store, model: &str) -> Option<String> {
+    for name in [model, base_of(model)] {
+        if let Some(set) = store.shutdown_dates.get(name) {
+            return set.clone();
+        }
+    }
+    let base = base_of(model);
+    (base != "gpt-3.5-turbo-0125" && BASE_MODELS.iter().any(|(name, _)| *name == base))
+        .then(|| FINE_TUNING_SHUTDOWN.to_owned())
+}
+
 /// The base model behind a model name (`ft:BASE:org:suffix:id` → `BASE`).
 pub fn base_of(model: &str) -> &str {
     match model.strip_prefix("ft:") {
@@ -31,18 +48,20 @@ pub fn fine_tuned_name(model: &str, organization: &str, suffix: Option<&str>, id
     )
 }
 
-fn model_json(id: &str, created: i64, owned_by: &str) -> Value {
-    json!({"id": id, "object": "model", "created": created, "owned_by": owned_by})
+fn model_json(store: &Store, id: &str, created: i64, owned_by: &str) -> Value {
+    json!({"id": id, "object": "model", "created": created, "owned_by": owned_by,
+        "shutdown_date": shutdown_date(store, id)})
 }
 
 /// Every listed model: the base models, then fine-tuned models in the order they were created.
 pub fn catalogue(store: &Store) -> Vec<Value> {
     let base = BASE_MODELS
         .iter()
-        .map(|(id, created)| model_json(id, *created, "system"));
+        .map(|(id, created)| model_json(store, id, *created, "system"));
     let tuned = store.jobs_of(Dialect::OpenAi).filter_map(|job| {
         let name = job.fine_tuned_model.as_deref()?;
         Some(model_json(
+            store,
             name,
             job.finished_at.unwrap_or(0),
             &job.organization_id,
@@ -54,19 +73,20 @@ pub fn catalogue(store: &Store) -> Vec<Value> {
 /// A model by id: a base model, a fine-tuned model or one of its checkpoints.
 pub fn find(store: &Store, id: &str) -> Option<Value> {
     if let Some((name, created)) = BASE_MODELS.iter().find(|(name, _)| *name == id) {
-        return Some(model_json(name, *created, "system"));
+        return Some(model_json(store, name, *created, "system"));
     }
     store.jobs_of(Dialect::OpenAi).find_map(|job| {
         let tuned = job.fine_tuned_model.as_deref() == Some(id);
         let checkpoint = job.checkpoints.iter().find(|c| c.model == id);
         if tuned {
             Some(model_json(
+                store,
                 id,
                 job.finished_at.unwrap_or(0),
                 &job.organization_id,
             ))
         } else {
-            checkpoint.map(|c| model_json(id, c.created_at, &job.organization_id))
+            checkpoint.map(|c| model_json(store, id, c.created_at, &job.organization_id))
         }
     })
 }

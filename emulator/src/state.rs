@@ -42,6 +42,8 @@ pub struct Store {
     pub datasets: Vec<Dataset>,
     /// Together endpoints, Fireworks deployments and Nebius custom models.
     pub deployments: Vec<Deployment>,
+    /// Shutdown days set for OpenAI models (`None`: announced as none), over the defaults.
+    pub shutdown_dates: std::collections::BTreeMap<String, Option<String>>,
 }
 
 impl Shared {

@@ -11,6 +11,7 @@ mod m20261201_000002_chat_gateway;
 mod m20261201_000003_deployments;
 mod m20261201_000004_provider_account;
 mod m20261201_000005_continued_training;
+mod m20261201_000006_reported_retirements;
 mod util;
 
 /// Every migration tuner knows, oldest first.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_deployments::Migration),
             Box::new(m20261201_000004_provider_account::Migration),
             Box::new(m20261201_000005_continued_training::Migration),
+            Box::new(m20261201_000006_reported_retirements::Migration),
         ]
     }
 }

@@ -65,7 +65,9 @@ impl AvailableModel {
     async fn rules_changed_since_training(&self) -> bool {
         self.0.rules_changed_since_training
     }
-    /// When the provider retires the base model (and the models tuned from it), if announced.
+    /// When the model stops serving, if announced: the day its provider announces for it or its
+    /// base model (OpenAI's `shutdown_date`, read every hour), else the server's retirement
+    /// table. Past it, the model is no longer listed.
     async fn retires_at(&self) -> Option<DateTime<Utc>> {
         self.0.retires_at
     }

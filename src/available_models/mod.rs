@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::global_rules;
 use crate::ids::{JobId, WorkspaceId};
 use crate::provider;
+use crate::reported_retirements::Announced;
 use crate::retirements::Retirements;
 use crate::tenancy::WorkspaceScoped;
 
@@ -49,7 +50,7 @@ impl AvailableModel {
 }
 
 /// The workspace's callable models (those with a serving model, whatever their newest training
-/// is doing), retired ones included, oldest first; four statements.
+/// is doing), retired ones included, oldest first; five statements.
 pub async fn load(
     db: &impl ConnectionTrait,
     retirements: &Retirements,
@@ -61,6 +62,7 @@ pub async fn load(
         .all(db)
         .await?;
     let serving = serving_jobs(db, workspace_id, &models).await?;
+    let announced = Announced::load(db, workspace_id).await?;
     let chat_urls = chat_base_urls(db, workspace_id).await?;
     let rules = global_rules::list(db, workspace_id).await?;
     let current_prompt = global_rules::system_prompt(rules.iter().map(|r| r.text.as_str()), None);
@@ -69,6 +71,7 @@ pub async fn load(
         let job = serving.get(&model.serving_job_id?)?;
         let system_prompt = job.system_prompt.clone();
         Some(AvailableModel {
+            retires_at: retires_at(&announced, retirements, job, &provider_model),
             rules_changed_since_training: system_prompt != current_prompt,
             trained_at: job.finished_at.or(Some(job.updated_at)),
             system_prompt,
@@ -76,11 +79,25 @@ pub async fn load(
             chat_base_url: chat_urls.get(&job.provider).cloned().flatten(),
             provider: job.provider.clone(),
             base_model: job.root_base_model().to_owned(),
-            retires_at: retirements.retires_at(job.root_base_model()),
             model,
         })
     });
     Ok(available.collect())
+}
+
+/// When the model bots call retires: the day its provider announced for it or for its base
+/// model, else the day in the operator's table.
+fn retires_at(
+    announced: &Announced,
+    retirements: &Retirements,
+    job: &training_job::Model,
+    provider_model: &str,
+) -> Option<DateTime<Utc>> {
+    let base = job.root_base_model();
+    match announced.day(&job.provider, &[provider_model, base]) {
+        Some(day) => day.and_hms_opt(0, 0, 0).map(|at| at.and_utc()),
+        None => retirements.retires_at(base),
+    }
 }
 
 /// The jobs whose models the given models serve, by id.

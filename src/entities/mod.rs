@@ -7,6 +7,7 @@ pub mod custom_model;
 pub mod exchange;
 pub mod global_rule;
 pub mod provider_credential;
+pub mod reported_retirement;
 pub mod training_block;
 pub mod training_job;
 pub mod training_job_block;

@@ -34,6 +34,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::NaiveDate;
+
 use crate::metrics::Metrics;
 
 pub use base_models::BaseModel;
@@ -94,6 +96,11 @@ pub trait FineTuningProvider: Send + Sync {
     /// stable ids, oldest first (none where the event log carries them).
     async fn list_metrics(&self, job_id: &str) -> Result<Vec<ProviderEvent>, ProviderError> {
         let _ = job_id;
+        Ok(Vec::new())
+    }
+    /// The shutdown days the provider announces for the models the account can call (OpenAI's
+    /// `GET /models` `shutdown_date`); none where the provider announces none this way.
+    async fn announced_shutdowns(&self) -> Result<Vec<(String, NaiveDate)>, ProviderError> {
         Ok(Vec::new())
     }
     /// When a model this provider trained can be called.

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use chrono::NaiveDate;
 use reqwest::multipart::Form;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -138,6 +139,18 @@ impl FineTuningProvider for OpenAiCompatible {
     async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
         let list: ListWire<ModelWire> = self.get(&["models"], &[]).await?;
         Ok(list.into_data().into_iter().map(|model| model.id).collect())
+    }
+
+    async fn announced_shutdowns(&self) -> Result<Vec<(String, NaiveDate)>, ProviderError> {
+        let list: ListWire<ModelWire> = self.get(&["models"], &[]).await?;
+        Ok(list
+            .into_data()
+            .into_iter()
+            .filter_map(|model| {
+                let day = model.shutdown_day()?;
+                Some((model.id, day))
+            })
+            .collect())
     }
 
     /// OpenAI lists every model, tunable or not: tuner's list of tunable ones. Nebius lists

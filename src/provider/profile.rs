@@ -59,6 +59,8 @@ pub struct Profile {
     pub deployment_options: bool,
     /// The last day the provider takes new fine-tuning jobs (`YYYY-MM-DD`), when announced.
     pub last_job_day: Option<&'static str>,
+    /// Whether the provider's model list announces shutdown days (OpenAI's `shutdown_date`).
+    pub announces_shutdowns: bool,
     /// Whether the provider's API paths name an account, which the credentials then carry
     /// (`accountId`; Fireworks).
     pub needs_account_id: bool,
@@ -87,6 +89,7 @@ const PROFILES: &[Profile] = &[
         deployment_options: false,
         // OpenAI's deprecations page: no new fine-tuning jobs from anyone after 2027-01-06.
         last_job_day: Some("2027-01-06"),
+        announces_shutdowns: true,
         needs_account_id: false,
     },
     Profile {
@@ -101,6 +104,7 @@ const PROFILES: &[Profile] = &[
         deployment_cost: None,
         deployment_options: false,
         last_job_day: None,
+        announces_shutdowns: false,
         needs_account_id: false,
     },
     Profile {
@@ -125,6 +129,7 @@ const PROFILES: &[Profile] = &[
         ),
         deployment_options: true,
         last_job_day: None,
+        announces_shutdowns: false,
         needs_account_id: false,
     },
     Profile {
@@ -148,6 +153,7 @@ const PROFILES: &[Profile] = &[
         ),
         deployment_options: false,
         last_job_day: None,
+        announces_shutdowns: false,
         needs_account_id: false,
     },
     Profile {
@@ -177,6 +183,7 @@ const PROFILES: &[Profile] = &[
         deployment_options: true,
         needs_account_id: true,
         last_job_day: None,
+        announces_shutdowns: false,
     },
 ];
 

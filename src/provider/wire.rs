@@ -32,6 +32,17 @@ impl<T> ListWire<T> {
 #[derive(Deserialize)]
 pub(crate) struct ModelWire {
     pub(crate) id: String,
+    /// OpenAI: the day the model shuts down (`YYYY-MM-DD`), null when not announced.
+    #[serde(default)]
+    pub(crate) shutdown_date: Option<Value>,
+}
+
+impl ModelWire {
+    /// The announced shutdown day, when the provider gave a readable one.
+    pub(crate) fn shutdown_day(&self) -> Option<chrono::NaiveDate> {
+        let text = self.shutdown_date.as_ref()?.as_str()?;
+        chrono::NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d").ok()
+    }
 }
 
 #[derive(Deserialize)]

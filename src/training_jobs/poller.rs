@@ -1,6 +1,7 @@
 //! The poller: one background task per process that follows active jobs at the provider (see
-//! [`super::tracking`]) and deployments (see [`crate::deployments`]), and repairs interrupted
-//! submissions (see [`super::reconcile`]).
+//! [`super::tracking`]) and deployments (see [`crate::deployments`]), repairs interrupted
+//! submissions (see [`super::reconcile`]), and reads the shutdown days providers announce (see
+//! [`crate::reported_retirements`]).
 
 use std::time::Duration;
 
@@ -20,9 +21,11 @@ pub async fn poll(app: AppContext, stop: CancellationToken) {
     let settings = &app.training;
     let mut polls = tokio::time::interval(settings.poll_interval.max(Duration::from_secs(1)));
     let mut repairs = tokio::time::interval(repair_period(settings));
+    let mut shutdown_checks = tokio::time::interval(crate::reported_retirements::CHECK_PERIOD);
     // A slow round pushes the next one back rather than starving the other kind.
     polls.set_missed_tick_behavior(MissedTickBehavior::Delay);
     repairs.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    shutdown_checks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut backoff = Backoff::default();
     loop {
         tokio::select! {
@@ -31,6 +34,11 @@ pub async fn poll(app: AppContext, stop: CancellationToken) {
             _ = repairs.tick() => {
                 if let Err(err) = super::reconcile::reconcile_submissions(&app).await {
                     tracing::warn!(error = %crate::error::report(&err), "cannot reconcile interrupted submissions");
+                }
+            }
+            _ = shutdown_checks.tick() => {
+                if let Err(err) = crate::reported_retirements::refresh_all(&app).await {
+                    tracing::warn!(error = %crate::error::report(&err), "cannot list provider credentials");
                 }
             }
             _ = polls.tick() => {

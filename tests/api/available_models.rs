@@ -331,3 +331,63 @@ async fn an_operation_asking_for_more_than_the_list_is_answered_for_each_caller(
         );
     }
 }
+
+/// `retiresAt` of the only available model, through a READER token.
+async fn retires_at(fixture: &Fixture) -> Value {
+    let reader = fixture.app.token(Role::Reader).await;
+    let reply = fixture
+        .app
+        .gql(&reader, "{ availableModels { retiresAt } }", json!({}))
+        .await;
+    reply.data()["availableModels"][0]["retiresAt"].clone()
+}
+
+#[tokio::test]
+async fn the_shutdown_day_the_provider_announces_wins_over_the_table_and_reaches_bots_at_once() {
+    let fixture = trained_fixture().await;
+    assert_eq!(retires_at(&fixture).await, "2027-01-14T00:00:00+00:00");
+    let context = fixture.app.context();
+
+    fixture
+        .emulator
+        .set_shutdown_date("gpt-4o-mini-2024-07-18", Some("2026-12-20"));
+    let asked = tuner::reported_retirements::refresh_all(&context)
+        .await
+        .expect("refresh");
+    assert_eq!(asked, 1, "the workspace's openai credentials");
+    assert_eq!(
+        retires_at(&fixture).await,
+        "2026-12-20T00:00:00+00:00",
+        "from the base model's shutdown_date"
+    );
+
+    let served = fixture.app.admin_gql(AVAILABLE, json!({})).await.data()["availableModels"][0]
+        ["providerModel"]
+        .as_str()
+        .expect("provider model")
+        .to_owned();
+    fixture
+        .emulator
+        .set_shutdown_date(&served, Some("2026-12-10"));
+    tuner::reported_retirements::refresh_all(&context)
+        .await
+        .expect("refresh");
+    assert_eq!(
+        retires_at(&fixture).await,
+        "2026-12-10T00:00:00+00:00",
+        "the tuned model's own day first"
+    );
+
+    fixture.emulator.set_shutdown_date(&served, None);
+    fixture
+        .emulator
+        .set_shutdown_date("gpt-4o-mini-2024-07-18", None);
+    tuner::reported_retirements::refresh_all(&context)
+        .await
+        .expect("refresh");
+    assert_eq!(
+        retires_at(&fixture).await,
+        "2027-01-14T00:00:00+00:00",
+        "nothing announced: the operator's table"
+    );
+}
