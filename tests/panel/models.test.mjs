@@ -1,12 +1,13 @@
 // Custom Models and training jobs: a model is created (an empty and a taken name are refused at
 // the name field), its preview shows the blocks and the platform charge (and a tag without
 // blocks shows errors that keep the job from starting), a job runs while the loss chart gains
-// points until SUCCEEDED, a second job is cancelled, the model's history lists both, and a
-// READER sees none of the buttons that change something.
+// points until SUCCEEDED, a second job is cancelled, the model's history lists both, a
+// READER sees none of the buttons that change something, and the trained model is moved to
+// Together after a preview of the move.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { assertFitsPhoneWidth, BASE, createToken, gql, openBrowser, screenshot, signIn } from "./browser.mjs";
+import { assertFitsPhoneWidth, BASE, createToken, EMULATOR_KEY, EMULATOR_URL, gql, openBrowser, screenshot, signIn } from "./browser.mjs";
 
 const RUN_ID = Date.now().toString(36);
 const TAG = `models-${RUN_ID}`;
@@ -198,6 +199,7 @@ test("a READER sees the models and jobs but no button that changes them", async 
   await page.getByRole("link", { name: MODEL }).click();
   await page.getByRole("heading", { name: MODEL }).waitFor();
   assert.equal(await page.getByRole("link", { name: "Run training job" }).count(), 0);
+  assert.equal(await page.getByRole("link", { name: "Move to another provider" }).count(), 0);
   for (const name of ["Edit", "Delete", "Deploy", "Undeploy"]) assert.equal(await page.getByRole("button", { name }).count(), 0, `no ${name} button`);
 
   // The job page follows the job through the subscription, which a READER may use; the router
@@ -208,5 +210,42 @@ test("a READER sees the models and jobs but no button that changes them", async 
     await page.locator("circle.point.train").first().waitFor();
   }
   assert.equal(await page.getByRole("button", { name: "Cancel training job" }).count(), 0);
+  await close();
+});
+
+test("a trained model is moved to Together after a preview that retrains every block there", async () => {
+  assert.ok(modelId, "the first test made a trained model");
+  await gql(
+    `mutation Together($url: String!, $key: String!) { setProviderCredentials(provider: "together", apiKey: $key, baseUrl: $url) { provider } }`,
+    { url: `${EMULATOR_URL}/together/v1`, key: EMULATOR_KEY },
+  );
+  const { page, close } = await openBrowser();
+  await signIn(page);
+  await page.goto(`${BASE}/#/models/${encodeURIComponent(modelId)}`);
+  await page.getByRole("heading", { name: MODEL }).waitFor();
+  await page.getByRole("link", { name: "Move to another provider" }).click();
+  await page.getByRole("heading", { name: "Move to another provider" }).waitFor();
+
+  await page.getByLabel("Provider").selectOption("together");
+  const baseModel = page.getByLabel("Base model");
+  await page.waitForFunction(() => document.querySelectorAll("#move-base-models option").length > 0);
+  await baseModel.fill("meta-llama/Meta-Llama-3.1-8B-Instruct-Reference");
+  await page.getByRole("button", { name: "Preview move" }).click();
+  const preview = page.locator(".preview-card");
+  await preview.waitFor();
+  assert.match(await preview.textContent(), /together/);
+  await preview.locator('li[data-code="RETRAINS_ALL_BLOCKS"]').waitFor();
+  assert.ok(Number(await preview.getAttribute("data-blocks")) >= 12, "at least the 12 blocks trained before");
+  const before = await gql(`query Model($id: ID!) { customModel(id: $id) { provider } }`, { id: modelId });
+  assert.equal(before.customModel.provider, "openai", "a preview changes nothing");
+
+  const move = page.getByRole("button", { name: "Move model" });
+  await page.waitForFunction(() => !document.querySelector(".start-bar button.primary")?.disabled);
+  await move.click();
+  await page.getByRole("dialog").getByRole("button", { name: "Move", exact: true }).click();
+  await page.waitForURL(/#\/jobs\//);
+  await page.getByRole("heading", { name: "Training job" }).waitFor();
+  const after = await gql(`query Model($id: ID!) { customModel(id: $id) { provider baseModel } }`, { id: modelId });
+  assert.deepEqual(after.customModel, { provider: "together", baseModel: "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference" });
   await close();
 });

@@ -1,12 +1,14 @@
 // One custom model: its details and deployment, edit and delete, Deploy/Undeploy where the
 // provider serves trained models only once deployed, the history of its training jobs
-// (model/job_history.js), and "Run training job" (`#/models/ID?run`, model/training_run.js): the
-// preview of what a job would send, meet and cost, then the job on confirmation.
+// (model/job_history.js), "Run training job" (`#/models/ID?run`, model/training_run.js): the
+// preview of what a job would send, meet and cost, then the job on confirmation, and "Move to
+// another provider" (`#/models/ID?move`, model/move.js) for a trained model.
 
 import { gql } from "../api.js";
 import { badge, confirmAction, errorBox, facts, h, loading, pageHeader, replace, toast, withLoading } from "../dom.js";
 import { time } from "../format.js";
 import { showHistory } from "./model/job_history.js";
+import { renderMove } from "./model/move.js";
 import { renderTrainingRun } from "./model/training_run.js";
 import { DEPLOYED_PROVIDERS, deleteModel, fineTunedName, modelDialog, retirement } from "./models.js";
 
@@ -25,6 +27,7 @@ async function loadModel(id) {
 
 export async function render(root, ctx, params, query) {
   if (query.has("run") && ctx.can("EDITOR")) return renderRun(root, ctx, params.id, query);
+  if (query.has("move") && ctx.can("EDITOR")) return renderMovePage(root, ctx, params.id);
   return renderModel(root, ctx, params.id);
 }
 
@@ -39,6 +42,7 @@ async function renderModel(root, ctx, id) {
     const actions = editor
       ? [
           h("a", { class: "button primary", href: `#/models/${encodeURIComponent(model.id)}?run`, text: "Run training job" }),
+          model.fineTunedModel ? h("a", { class: "button secondary", href: `#/models/${encodeURIComponent(model.id)}?move`, text: "Move to another provider" }) : null,
           h("button", {
             type: "button",
             class: "secondary",
@@ -168,13 +172,25 @@ function deploymentSection(model, editor, reload) {
 // Run training job: the model, then the run page
 
 async function renderRun(root, ctx, id, query) {
-  let model;
+  const model = await loadOrShowError(root, id, () => renderRun(root, ctx, id, query));
+  if (model) await renderTrainingRun(root, ctx, model, query);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Move to another provider: the model, then the move page
+
+async function renderMovePage(root, ctx, id) {
+  const model = await loadOrShowError(root, id, () => renderMovePage(root, ctx, id));
+  if (model) await renderMove(root, ctx, model);
+}
+
+/** The model, or null once `root` shows why it could not be loaded (with `retry`). */
+async function loadOrShowError(root, id, retry) {
   replace(root, loading());
   try {
-    model = await loadModel(id);
+    return await loadModel(id);
   } catch (error) {
-    if (error?.code !== "UNAUTHENTICATED") replace(root, errorBox(error, () => renderRun(root, ctx, id, query)));
-    return;
+    if (error?.code !== "UNAUTHENTICATED") replace(root, errorBox(error, retry));
+    return null;
   }
-  await renderTrainingRun(root, ctx, model, query);
 }

@@ -17,7 +17,7 @@ const DELETE = `mutation DeleteCustomModel($id: ID!) { deleteCustomModel(id: $id
 export const KNOWN_PROVIDERS = ["openai", "azure-openai", "together", "fireworks", "nebius"];
 
 /** Providers that serve a trained model only once it is deployed. */
-export const DEPLOYED_PROVIDERS = ["together", "nebius"];
+export const DEPLOYED_PROVIDERS = ["together", "nebius", "fireworks"];
 
 const CLIENT_SYSTEM_MESSAGES = [
   ["KEEP", "Keep (after the trained prompt)"],
