@@ -12,6 +12,7 @@ mod m20261201_000003_deployments;
 mod m20261201_000004_provider_account;
 mod m20261201_000005_continued_training;
 mod m20261201_000006_reported_retirements;
+mod m20261201_000007_job_deployment_options;
 mod util;
 
 /// Every migration tuner knows, oldest first.
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_provider_account::Migration),
             Box::new(m20261201_000005_continued_training::Migration),
             Box::new(m20261201_000006_reported_retirements::Migration),
+            Box::new(m20261201_000007_job_deployment_options::Migration),
         ]
     }
 }

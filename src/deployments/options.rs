@@ -3,6 +3,7 @@
 
 use async_graphql::InputObject;
 
+use crate::entities::training_job::JobDeploymentOptions;
 use crate::error::{Error, Result};
 use crate::provider::{self, DeploymentOptions};
 
@@ -65,6 +66,30 @@ impl DeploymentInput {
             max_replicas,
             idle_minutes: bounded("input.idleMinutes", self.idle_minutes, 1, MAX_IDLE_MINUTES)?,
         })
+    }
+}
+
+impl From<DeploymentOptions> for JobDeploymentOptions {
+    fn from(options: DeploymentOptions) -> Self {
+        Self {
+            hardware: options.hardware,
+            min_replicas: options.min_replicas,
+            max_replicas: options.max_replicas,
+            idle_minutes: options.idle_minutes,
+        }
+    }
+}
+
+/// A job's stored choices, to be checked again when its model is deployed.
+impl From<JobDeploymentOptions> for DeploymentInput {
+    fn from(stored: JobDeploymentOptions) -> Self {
+        let int = |n: Option<u32>| n.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
+        Self {
+            hardware: stored.hardware,
+            min_replicas: int(stored.min_replicas),
+            max_replicas: int(stored.max_replicas),
+            idle_minutes: int(stored.idle_minutes),
+        }
     }
 }
 

@@ -66,6 +66,21 @@ pub struct JobHyperparameters {
     pub lora_alpha: Option<u32>,
 }
 
+/// The deployment choices a job that deploys on success was given, stored as JSON
+/// (`{"hardware": s|null, "min_replicas": n|null, "max_replicas": n|null,
+/// "idle_minutes": n|null}`); `None` keeps tuner's default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
+pub struct JobDeploymentOptions {
+    #[serde(default)]
+    pub hardware: Option<String>,
+    #[serde(default)]
+    pub min_replicas: Option<u32>,
+    #[serde(default)]
+    pub max_replicas: Option<u32>,
+    #[serde(default)]
+    pub idle_minutes: Option<u32>,
+}
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "training_job")]
 pub struct Model {
@@ -110,6 +125,9 @@ pub struct Model {
     pub lease_expires_at: Option<DateTimeUtc>,
     /// Deploy the trained model when the job succeeds (providers that serve only deployments).
     pub deploy_on_success: bool,
+    /// How to deploy on success (none: tuner's defaults).
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub deployment_options: Option<JobDeploymentOptions>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

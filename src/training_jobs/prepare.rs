@@ -117,6 +117,7 @@ async fn insert_job(
         root_model: Set(continues.then(|| model.base_model.clone())),
         hyperparameters: Set(request.hyperparameters),
         deploy_on_success: Set(request.deploy),
+        deployment_options: Set(request.deployment_options(&model.provider)?.map(Into::into)),
         suffix: Set(request.suffix.clone()),
         system_prompt: Set(None),
         block_count: Set(0),

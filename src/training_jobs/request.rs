@@ -1,7 +1,8 @@
 //! What a client asks of a training job (or its preview), checked.
 
+use crate::deployments::options::DeploymentInput;
 use crate::error::{Error, Result};
-use crate::provider::{self, Hyperparameters, LearningRate};
+use crate::provider::{self, DeploymentOptions, Hyperparameters, LearningRate};
 use crate::training_blocks::validation::normalize_tag;
 
 /// Longest suffix a provider accepts for a fine-tuned model name.
@@ -41,6 +42,8 @@ pub struct JobRequest {
     pub from_base_model: bool,
     /// Deploy the trained model when the job succeeds (providers that serve only deployments).
     pub deploy: bool,
+    /// How to deploy then; `None` keeps tuner's defaults.
+    pub deployment: Option<DeploymentInput>,
     /// A move: the model's new provider and base model, set in the job's own transaction; the
     /// job then trains from that base model on every block the model was trained on plus the
     /// NOT_TRAINED ones.
@@ -101,6 +104,26 @@ impl JobRequest {
 
     /// Refuses settings the model's provider does not take, naming the one to use instead.
     pub fn check_for_provider(&self, provider_id: &str) -> Result<()> {
+        self.check_hyperparameters_for(provider_id)?;
+        self.deployment_options(provider_id).map(drop)
+    }
+
+    /// The deployment choices for the deployment made when a job on `provider_id` succeeds,
+    /// checked; `None` when none were given.
+    pub fn deployment_options(&self, provider_id: &str) -> Result<Option<DeploymentOptions>> {
+        let Some(input) = &self.deployment else {
+            return Ok(None);
+        };
+        if !self.deploy {
+            return Err(Error::bad_input(
+                "deployment",
+                "deployment says how to deploy when the job succeeds: give deploy: true with it",
+            ));
+        }
+        input.clone().checked(provider_id).map(Some)
+    }
+
+    fn check_hyperparameters_for(&self, provider_id: &str) -> Result<()> {
         let profile = provider::profile_or_default(provider_id);
         let h = &self.hyperparameters;
         match profile.learning_rate {

@@ -74,8 +74,8 @@ pub async fn record(
     if just_succeeded && job.deploy_on_success && provider.serving() == Serving::AfterDeployment {
         // The job is done either way; a deployment that fails to start is logged and can be
         // asked for again with deployCustomModel.
-        let defaults = Default::default();
-        let deployed = crate::deployments::deploy(app, job.workspace_id, job.model_id, defaults);
+        let chosen = job.deployment_options.clone().unwrap_or_default().into();
+        let deployed = crate::deployments::deploy(app, job.workspace_id, job.model_id, chosen);
         if let Err(error) = deployed.await {
             tracing::warn!(job = %job.id, error = %crate::error::report(&error), "cannot deploy the trained model");
         }

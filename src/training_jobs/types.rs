@@ -10,6 +10,7 @@ use super::request::{JobHyperparameters, JobRequest};
 use crate::context::ContextExt;
 use crate::custom_models::graphql::CustomModel;
 use crate::custom_models::loader::ModelLoader;
+use crate::deployments::options::DeploymentInput;
 use crate::entities::training_block;
 use crate::entities::training_job::{self, JobStatus};
 use crate::graphql::answer_budget::LargeText;
@@ -108,10 +109,13 @@ pub struct TrainingJobInput {
     #[graphql(default = false)]
     pub from_base_model: bool,
     /// Deploy the trained model as soon as the job succeeds, where the provider serves trained
-    /// models only once deployed (`together`, `nebius`); ignored elsewhere. See
+    /// models only once deployed (`together`, `nebius`, `fireworks`); ignored elsewhere. See
     /// `deployCustomModel` for what a deployment costs.
     #[graphql(default = false)]
     pub deploy: bool,
+    /// How to deploy then (hardware, replicas, idle window; `together` and `fireworks`): only
+    /// with `deploy` (a move always deploys); tuner's defaults when omitted.
+    pub deployment: Option<DeploymentInput>,
 }
 
 impl From<TrainingJobInput> for JobRequest {
@@ -123,6 +127,7 @@ impl From<TrainingJobInput> for JobRequest {
             suffix: input.suffix,
             from_base_model: input.from_base_model,
             deploy: input.deploy,
+            deployment: input.deployment,
             move_to: None,
         }
     }

@@ -41,6 +41,7 @@ async fn stored_job(app: &TestApp, workspace_id: WorkspaceId, model_id: ModelId)
         lease_owner: Set(None),
         lease_expires_at: Set(None),
         deploy_on_success: Set(false),
+        deployment_options: Set(None),
     };
     job.insert(&app.db).await.expect("job").id
 }

@@ -227,6 +227,23 @@ async fn there_is_nothing_to_deploy_before_training_or_on_openai() {
 const DEPLOY_WITH: &str = "mutation($id: ID!, $input: DeploymentInput) {
     deployCustomModel(id: $id, input: $input) { status deployment { id } } }";
 
+/// The Together endpoint `id` as the emulator serves it.
+async fn together_endpoint(fixture: &Fixture, id: &str) -> Value {
+    let url = format!(
+        "{}/endpoints/{id}",
+        fixture.emulator.base_url_for(TOGETHER.dialect)
+    );
+    reqwest::Client::new()
+        .get(url)
+        .bearer_auth(crate::training_jobs::API_KEY)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json")
+}
+
 #[tokio::test]
 async fn a_together_endpoint_gets_the_hardware_replicas_and_idle_window_asked_for() {
     let fixture = fixture(&TOGETHER, 1_000).await;
@@ -244,19 +261,7 @@ async fn a_together_endpoint_gets_the_hardware_replicas_and_idle_window_asked_fo
     let deployed = reply.data()["deployCustomModel"].clone();
     assert_eq!(deployed["status"], "DEPLOYING");
     let endpoint_id = deployed["deployment"]["id"].as_str().expect("endpoint id");
-    let url = format!(
-        "{}/endpoints/{endpoint_id}",
-        fixture.emulator.base_url_for(TOGETHER.dialect)
-    );
-    let endpoint: Value = reqwest::Client::new()
-        .get(url)
-        .bearer_auth(crate::training_jobs::API_KEY)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let endpoint = together_endpoint(&fixture, endpoint_id).await;
     assert_eq!(endpoint["hardware"], "2x_nvidia_a100_80gb_sxm");
     assert_eq!(
         endpoint["autoscaling"],
@@ -285,4 +290,24 @@ async fn deployment_choices_are_refused_where_the_provider_runs_the_hardware() {
         "TRAINED",
         "nothing started"
     );
+}
+
+#[tokio::test]
+async fn a_job_that_deploys_on_success_keeps_the_deployment_choices_it_was_given() {
+    let fixture = fixture(&TOGETHER, 1_000).await;
+    fixture.blocks(3, None).await;
+    let refused = fixture
+        .run(json!({ "deployment": { "idleMinutes": 20 } }))
+        .await;
+    assert_eq!(refused.code(), "BAD_USER_INPUT");
+    assert_eq!(refused.field(), "deployment");
+
+    let choices = json!({ "hardware": "1x_nvidia_l40s_48gb", "idleMinutes": 20 });
+    train(&fixture, json!({ "deploy": true, "deployment": choices })).await;
+    let deploying = model(&fixture).await;
+    assert_eq!(deploying["status"], "DEPLOYING");
+    let endpoint_id = deploying["deployment"]["id"].as_str().expect("endpoint id");
+    let endpoint = together_endpoint(&fixture, endpoint_id).await;
+    assert_eq!(endpoint["hardware"], "1x_nvidia_l40s_48gb");
+    assert_eq!(endpoint["inactive_timeout"], 20);
 }
