@@ -11,6 +11,7 @@ mod moves;
 mod nebius;
 mod refusals;
 mod together;
+mod whole_path;
 
 use serde_json::{json, Value};
 use tuner_emulator::{ClockMode, Dialect, Emulator, EmulatorConfig};
@@ -115,4 +116,25 @@ pub(crate) async fn charged_once(fixture: &Fixture, start: i64, blocks: i64) {
         .filter(|e| e["jobId"].is_string() && e["amount"].as_i64() < Some(0))
         .count();
     assert_eq!(charges, 2, "one fee and one block charge: {ledger:?}");
+}
+
+/// Which model answers a chat to `support` through tuner.
+pub(crate) async fn answering_model(base: &str, token: &str) -> String {
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{base}/v1/chat/completions"))
+        .bearer_auth(token)
+        .json(&json!({ "model": "support", "messages": [{ "role": "user", "content": "hi" }] }))
+        .send()
+        .await
+        .expect("chat")
+        .json()
+        .await
+        .expect("json");
+    let said = answer["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap_or_default();
+    said.strip_prefix("[model=")
+        .and_then(|rest| rest.split(']').next())
+        .unwrap_or_default()
+        .to_owned()
 }

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use tuner::auth::Role;
 use tuner_emulator::Dialect;
 
-use super::{available, FIREWORKS, TOGETHER};
+use super::{answering_model, available, FIREWORKS, TOGETHER};
 use crate::harness::http_options;
 use crate::training_jobs::{Fixture, API_KEY};
 
@@ -37,27 +37,6 @@ async fn trained_on_openai(extra: usize) -> (Fixture, String) {
         .expect("provider model")
         .to_owned();
     (fixture, openai_model)
-}
-
-/// Which model answers a chat to `support` through tuner.
-async fn answering_model(base: &str, token: &str) -> String {
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{base}/v1/chat/completions"))
-        .bearer_auth(token)
-        .json(&json!({ "model": "support", "messages": [{ "role": "user", "content": "hi" }] }))
-        .send()
-        .await
-        .expect("chat")
-        .json()
-        .await
-        .expect("json");
-    let said = answer["choices"][0]["message"]["content"]
-        .as_str()
-        .unwrap_or_default();
-    said.strip_prefix("[model=")
-        .and_then(|rest| rest.split(']').next())
-        .unwrap_or_default()
-        .to_owned()
 }
 
 async fn block_statuses(fixture: &Fixture) -> Vec<(String, String)> {
