@@ -160,6 +160,11 @@ impl Emulator {
             .add(method, path_prefix, status, count, retry_after_secs);
     }
 
+    /// Drops every pending fault.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
     /// Makes the next `count` requests matching `method` and `path_prefix` take effect, then
     /// answer a 200 whose body no client can read.
     pub fn garble_next(&self, method: &str, path_prefix: &str, count: u32) {

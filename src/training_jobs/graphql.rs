@@ -108,7 +108,9 @@ impl TrainingJobMutation {
     /// holds): compiles them with the global rules, uploads them, starts the provider job,
     /// marks the blocks TRAINED and charges the workspace (fee + 1 credit per block). If the
     /// provider refuses the upload or the job, the job is returned FAILED with the provider's
-    /// message, its blocks stay NOT_TRAINED and nothing is charged.
+    /// message, its blocks stay NOT_TRAINED and nothing is charged. If the provider's answer is
+    /// lost and the provider cannot be asked whether it created the job, the job is returned
+    /// SUBMITTING: tuner asks again shortly and then moves it on or fails it.
     async fn run_training_job(
         &self,
         ctx: &Context<'_>,

@@ -4,7 +4,8 @@
 //! 2. The file is uploaded and its id committed, then the provider job created, tagged with
 //!    the job id in its metadata where the provider keeps metadata. A failure here marks the job
 //!    FAILED with the provider's message; nothing else changed. A lost answer is repaired with
-//!    [`find_remote`], by metadata or by the recorded file id.
+//!    [`find_remote`], by metadata or by the recorded file id; when the provider cannot be asked
+//!    either, the job is returned SUBMITTING and left to the reconciler.
 //! 3. One write transaction marks the blocks TRAINED, moves job and model on, and charges
 //!    ([`super::lifecycle::complete_submission`]).
 //!    The submitting process holds a lease on the job from step 1 to the end of step 3 and
@@ -88,7 +89,14 @@ async fn submit(
         // in a way tuner cannot read: look for it before giving up.
         Err(err) if err.may_have_taken_effect() => match find_remote(provider, &job).await {
             Ok(Some(found)) => found,
-            _ => return lifecycle::fail_submission(app, job.id, &err).await,
+            Ok(None) => return lifecycle::fail_submission(app, job.id, &err).await,
+            // The provider cannot say now whether it created the job: the job stays
+            // SUBMITTING, and once this submission's lease has run out the reconciler asks
+            // again and completes or fails it (see `super::reconcile`).
+            Err(lookup) => {
+                tracing::warn!(job = %job.id, error = %err, lookup = %lookup, "the provider's answer to the job's creation was lost and the job cannot be looked up yet; left for repair");
+                return Ok(job);
+            }
         },
         Err(err) => return lifecycle::fail_submission(app, job.id, &err).await,
     };

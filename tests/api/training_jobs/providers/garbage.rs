@@ -130,3 +130,25 @@ async fn a_nebius_model_registered_behind_a_garbled_answer_is_found() {
 async fn a_fireworks_deployment_made_behind_a_garbled_answer_is_found() {
     a_deployment_started_behind_a_garbled_answer_is_found_not_started_twice(&FIREWORKS).await;
 }
+
+#[tokio::test]
+async fn a_job_that_cannot_be_looked_up_after_a_garbled_answer_is_left_for_repair_not_failed() {
+    let fixture = fixture(&TOGETHER, 1_000).await;
+    fixture.blocks(2, None).await;
+    let (create, _) = job_paths(&TOGETHER);
+    fixture.emulator.garble_next("POST", create, 1);
+    fixture.emulator.fail_next("GET", create, 503, 20, None);
+    let job = fixture.run(json!({})).await.data()["runTrainingJob"].clone();
+    assert_eq!(job["status"], "SUBMITTING", "{job}");
+    assert_eq!(fixture.emulator.jobs_for(Dialect::Together).len(), 1);
+
+    fixture.emulator.clear_faults();
+    tuner::training_jobs::reconcile::reconcile_submissions(&fixture.app.context())
+        .await
+        .expect("reconcile");
+    let job_id = job["id"].as_str().expect("id");
+    let repaired = fixture.refresh(job_id).await;
+    assert_ne!(repaired["status"], "FAILED", "{repaired}");
+    assert!(repaired["providerJobId"].is_string(), "{repaired}");
+    charged_once(&fixture, 1_000, 2).await;
+}
