@@ -21,7 +21,8 @@ impl DeploymentMutation {
     /// The model becomes DEPLOYING, then READY once the provider says the deployment is up
     /// (the poller checks); a model served before keeps answering until then. See
     /// `CustomModel.deployment.cost` for what it costs. A deployment already under way or
-    /// serving is left as it is. BAD_USER_INPUT when nothing needs deploying.
+    /// serving is left as it is (CONFLICT when `input` asks for other choices: undeploy
+    /// first). BAD_USER_INPUT when nothing needs deploying.
     async fn deploy_custom_model(
         &self,
         ctx: &Context<'_>,

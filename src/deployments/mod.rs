@@ -19,7 +19,9 @@ use crate::entities::custom_model::{self, ModelStatus};
 use crate::entities::training_job::{self, JobStatus};
 use crate::error::{Error, Result};
 use crate::ids::{ModelId, WorkspaceId};
-use crate::provider::{self, DeployRequest, Deployment, DeploymentState, Serving};
+use crate::provider::{
+    self, DeployRequest, Deployment, DeploymentOptions, DeploymentState, Serving,
+};
 use crate::tenancy::{get_in, WorkspaceScoped};
 use crate::workspaces::{self, credentials};
 use options::DeploymentInput;
@@ -114,6 +116,12 @@ pub async fn deploy(
     let options = input.checked(&job.provider)?;
     let current = model.deployment_id.is_some()
         && matches!(model.status, ModelStatus::Deploying | ModelStatus::Ready);
+    if current && options != DeploymentOptions::default() {
+        return Err(Error::conflict(
+            "input",
+            "the model is already deployed: undeploy it first to deploy it with other choices",
+        ));
+    }
     if current {
         return Ok(model);
     }

@@ -268,6 +268,21 @@ async fn a_together_endpoint_gets_the_hardware_replicas_and_idle_window_asked_fo
         json!({ "min_replicas": 1, "max_replicas": 2 })
     );
     assert_eq!(endpoint["inactive_timeout"], 15);
+
+    let again = json!({ "hardware": "1x_nvidia_h100_80gb_sxm" });
+    let reply = fixture
+        .app
+        .admin_gql(
+            DEPLOY_WITH,
+            json!({ "id": fixture.model_id, "input": again }),
+        )
+        .await;
+    assert_eq!(
+        reply.code(),
+        "CONFLICT",
+        "other choices need an undeploy first"
+    );
+    assert_eq!(fixture.emulator.deployments_for(TOGETHER.dialect).len(), 1);
 }
 
 #[tokio::test]
