@@ -16,8 +16,8 @@ use tuner_emulator::{serve, ClockMode, EmulatorConfig};
 ///              models, deployments) and /fireworks/inference/v1/chat/completions
 ///   Nebius     /nebius/v1/...  (files, fine_tuning/jobs, models, chat/completions) and
 ///              /nebius/v0/models (custom models from checkpoints)
-///   Admin      /_emulator/...  (clock, faults, latency, delays, requests, stream-delay,
-///              undeploy-idle; no API key)
+///   Admin      /_emulator/...  (clock, faults: an error status or {"garbage": true},
+///              latency, delays, requests, stream-delay, undeploy-idle; no API key)
 #[derive(Parser)]
 #[command(
     name = "tuner-emulator",
