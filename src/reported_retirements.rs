@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
 
 use crate::app_context::AppContext;
 use crate::entities::{provider_credential, reported_retirement};
@@ -21,6 +23,29 @@ pub const CHECK_PERIOD: Duration = Duration::from_secs(3600);
 
 /// Rows per insert statement (well under SQLite's limit on bound parameters).
 const ROWS_PER_INSERT: usize = 100;
+
+/// Asks the providers at once, then every [`CHECK_PERIOD`], until `stop` is cancelled (a check
+/// under way is dropped then: its transaction is rolled back).
+pub async fn check_periodically(app: &AppContext, stop: &CancellationToken) {
+    let mut checks = tokio::time::interval(CHECK_PERIOD);
+    checks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            () = stop.cancelled() => return,
+            _ = checks.tick() => {}
+        }
+        tokio::select! {
+            biased;
+            () = stop.cancelled() => return,
+            checked = refresh_all(app) => {
+                if let Err(err) = checked {
+                    tracing::warn!(error = %crate::error::report(&err), "cannot list provider credentials");
+                }
+            }
+        }
+    }
+}
 
 /// Asks every workspace's providers that announce shutdown days (background work across
 /// workspaces, like the poller's); a failure is logged and left for the next round. Returns how
