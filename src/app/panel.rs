@@ -40,6 +40,7 @@ const FILES: &[(&str, &[u8])] = panel_files![
     "assets/js/pages/model/training_preview.js",
     "assets/js/pages/model/job_history.js",
     "assets/js/pages/model/move.js",
+    "assets/js/pages/model/preview_then_start.js",
     "assets/js/pages/job.js",
     "assets/js/pages/loss_chart.js",
     "assets/js/pages/try.js",

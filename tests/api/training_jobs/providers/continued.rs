@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::{available, fixture, Provider, FIREWORKS, NEBIUS, TOGETHER};
+use super::{available, fixture, warning_codes, Provider, FIREWORKS, NEBIUS, TOGETHER};
 use crate::training_jobs::Fixture;
 
 const PREVIEW: &str = "query($id: ID!) { trainingPreview(modelId: $id) {
@@ -48,12 +48,7 @@ async fn second_job_continues(provider: &Provider) -> (Fixture, Value, Value) {
     assert_eq!(preview["trainingModel"], first_model.as_str(), "{preview}");
     assert_eq!(preview["continuesTraining"], true);
     assert_eq!(preview["blockCount"], least, "only the new blocks");
-    let codes: Vec<&str> = preview["warnings"]
-        .as_array()
-        .expect("warnings")
-        .iter()
-        .filter_map(|w| w["code"].as_str())
-        .collect();
+    let codes = warning_codes(&preview);
     assert!(!codes.contains(&"RETRAINS_ALL_BLOCKS"), "{codes:?}");
 
     let second = trained(&fixture, json!({ "deploy": true })).await;
@@ -126,12 +121,7 @@ async fn from_the_base_model_a_job_trains_again_on_every_block_and_the_preview_s
     assert_eq!(preview["trainingModel"], TOGETHER.base_model);
     assert_eq!(preview["continuesTraining"], false);
     assert_eq!(preview["blockCount"], 5);
-    let codes: Vec<&str> = preview["warnings"]
-        .as_array()
-        .expect("warnings")
-        .iter()
-        .filter_map(|w| w["code"].as_str())
-        .collect();
+    let codes = warning_codes(&preview);
     assert!(codes.contains(&"RETRAINS_ALL_BLOCKS"), "{codes:?}");
     let second = trained(&fixture, input).await;
     assert_eq!(second["blockCount"], 5);

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 use tuner::auth::Role;
 
-use super::{available, fixture, NEBIUS, TOGETHER};
+use super::{answering_model, available, fixture, NEBIUS, TOGETHER};
 use crate::harness::http_options;
 use crate::training_jobs::Fixture;
 
@@ -82,20 +82,7 @@ async fn a_together_model_is_called_once_its_endpoint_is_up_and_not_after_the_pr
     // Bots call it through tuner, which sends the endpoint's name to Together.
     let base = fixture.app.serve(http_options()).await;
     let reader = fixture.app.token(Role::Reader).await;
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{base}/v1/chat/completions"))
-        .bearer_auth(&reader)
-        .json(&json!({ "model": "support", "messages": [{ "role": "user", "content": "hi" }] }))
-        .send()
-        .await
-        .expect("chat")
-        .json()
-        .await
-        .expect("json");
-    let said = answer["choices"][0]["message"]["content"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(said.starts_with(&format!("[model={serving}]")), "{answer}");
+    assert_eq!(answering_model(&base, &reader).await, serving);
 
     // Together stops idle endpoints: the model is no longer callable until deployed again.
     assert_eq!(fixture.emulator.undeploy_idle(0).len(), 1);

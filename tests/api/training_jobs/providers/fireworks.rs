@@ -13,7 +13,7 @@ use tuner::training_jobs::reconcile::reconcile_submissions;
 use tuner::training_jobs::request::JobRequest;
 use tuner_emulator::Dialect;
 
-use super::{charged_once, fixture, followed, FIREWORKS};
+use super::{answering_model, charged_once, fixture, followed, FIREWORKS};
 use crate::harness::http_options;
 use crate::training_jobs::{Fixture, API_KEY};
 
@@ -239,20 +239,7 @@ async fn a_fireworks_model_trains_deploys_answers_and_goes_when_fireworks_remove
     // Bots call it through tuner, which sends the model string to Fireworks' inference API.
     let base = fixture.app.serve(http_options()).await;
     let reader = fixture.app.token(Role::Reader).await;
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{base}/v1/chat/completions"))
-        .bearer_auth(&reader)
-        .json(&json!({ "model": "support", "messages": [{ "role": "user", "content": "hi" }] }))
-        .send()
-        .await
-        .expect("chat")
-        .json()
-        .await
-        .expect("json");
-    let said = answer["choices"][0]["message"]["content"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(said.starts_with(&format!("[model={serving}]")), "{answer}");
+    assert_eq!(answering_model(&base, &reader).await, serving);
     assert_eq!(
         fixture
             .emulator

@@ -138,3 +138,13 @@ pub(crate) async fn answering_model(base: &str, token: &str) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// The codes of a preview's warnings.
+pub(crate) fn warning_codes(preview: &Value) -> Vec<&str> {
+    preview["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w["code"].as_str())
+        .collect()
+}

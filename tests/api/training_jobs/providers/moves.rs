@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use tuner::auth::Role;
 use tuner_emulator::Dialect;
 
-use super::{answering_model, available, FIREWORKS, TOGETHER};
+use super::{answering_model, available, warning_codes, FIREWORKS, TOGETHER};
 use crate::harness::http_options;
 use crate::training_jobs::{Fixture, API_KEY};
 
@@ -244,12 +244,7 @@ async fn a_move_preview_applies_the_new_providers_rules_to_every_block_and_chang
         "every block trained before plus the two new ones"
     );
     assert_eq!(preview["errors"], json!([]));
-    let codes: Vec<&str> = preview["warnings"]
-        .as_array()
-        .expect("warnings")
-        .iter()
-        .filter_map(|w| w["code"].as_str())
-        .collect();
+    let codes = warning_codes(&preview);
     assert!(codes.contains(&"RETRAINS_ALL_BLOCKS"), "{codes:?}");
 
     let reply = fixture

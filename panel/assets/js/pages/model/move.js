@@ -4,10 +4,10 @@
 // confirmation. Bots keep calling the current model until the new one is callable.
 
 import { gql } from "../../api.js";
-import { clearFieldErrors, confirmAction, errorBox, field, formError, h, loading, pageHeader, replace, showFieldErrors, toast } from "../../dom.js";
+import { confirmAction, field, formError, h, pageHeader, replace } from "../../dom.js";
 import { count } from "../../format.js";
 import { KNOWN_PROVIDERS } from "../models.js";
-import { previewView } from "./training_preview.js";
+import { previewThenStart } from "./preview_then_start.js";
 
 const CREDENTIALS = `query MoveProviders { providerCredentials { provider } }`;
 const BASE_MODELS = `query MoveBaseModels($provider: String!) { baseModels(provider: $provider) { id } }`;
@@ -67,7 +67,6 @@ export async function renderMove(root, ctx, model) {
   const previewArea = h("div", { class: "preview", "aria-live": "polite" });
   const moveNote = h("p", { class: "hint", id: "move-note" });
   const move = h("button", { type: "button", class: "primary", text: "Move model", disabled: true, "aria-describedby": "move-note" });
-  let previewed = null;
 
   const form = h(
     "form",
@@ -91,54 +90,24 @@ export async function renderMove(root, ctx, model) {
     h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary", text: "Preview move" })),
   );
 
-  let ticket = 0;
-  const update = async () => {
-    const mine = ++ticket;
-    previewed = null;
-    move.disabled = true;
-    moveNote.textContent = "";
-    const target = { id: model.id, provider: provider.value, baseModel: baseModel.value.trim() };
-    replace(previewArea, loading("Preparing the preview…"));
-    try {
-      const { movePreview } = await gql(PREVIEW, target);
-      if (mine !== ticket) return;
-      clearFieldErrors(form);
-      replace(previewArea, previewView(movePreview));
-      previewed = target;
-      if (movePreview.errors.length) {
-        moveNote.textContent = `The move cannot start: ${target.provider} would refuse the training data (see Errors above). Fix the blocks and preview again.`;
-      } else {
-        move.disabled = false;
-        moveNote.textContent = `Moving charges ${count(movePreview.platformCharge.totalCredits)} credits now; ${target.provider} bills its own fees to your API key.`;
-      }
-    } catch (error) {
-      if (error?.code === "UNAUTHENTICATED" || mine !== ticket) return;
-      replace(previewArea);
-      if (!showFieldErrors(form, error)) replace(previewArea, errorBox(error, update));
-      moveNote.textContent = "The move cannot start until the preview has no errors.";
-    }
-  };
-
-  move.addEventListener("click", async () => {
-    if (!previewed) return;
-    const preview = previewArea.querySelector("[data-total-credits]");
-    const sure = await confirmAction(
-      `Move ${model.name} to ${previewed.provider}?`,
-      `A new model is trained on ${previewed.provider} from ${previewed.baseModel} with ${count(Number(preview?.dataset.blocks))} training blocks, and ${count(Number(preview?.dataset.totalCredits))} credits are charged now. Bots keep calling the current model under the same name until the new one is callable; a failed move leaves it in place.`,
-      "Move",
-      { danger: false },
-    );
-    if (!sure) return;
-    move.disabled = true;
-    try {
-      const { moveCustomModel: job } = await gql(MOVE, previewed);
-      toast(job.status === "FAILED" ? "The provider refused the job; nothing was charged." : "Move started.", job.status === "FAILED" ? "error" : "info");
-      ctx.navigate(`#/jobs/${encodeURIComponent(job.id)}`);
-    } catch (error) {
-      move.disabled = false;
-      if (error?.code === "UNAUTHENTICATED") return;
-      if (!showFieldErrors(form, error)) toast(error.message, "error");
-    }
+  const update = previewThenStart({
+    ctx,
+    form,
+    area: previewArea,
+    start: move,
+    note: moveNote,
+    read: () => ({ id: model.id, provider: provider.value, baseModel: baseModel.value.trim() }),
+    load: async (target) => (await gql(PREVIEW, target)).movePreview,
+    blocked: () => `The move cannot start: ${provider.value} would refuse the training data (see Errors above). Fix the blocks and preview again.`,
+    confirm: (sent, blocks, credits) =>
+      confirmAction(
+        `Move ${model.name} to ${sent.provider}?`,
+        `A new model is trained on ${sent.provider} from ${sent.baseModel} with ${count(blocks)} training blocks, and ${count(credits)} credits are charged now. Bots keep calling the current model under the same name until the new one is callable; a failed move leaves it in place.`,
+        "Move",
+        { danger: false },
+      ),
+    launch: async (target) => (await gql(MOVE, target)).moveCustomModel,
+    started: "Move started.",
   });
 
   replace(

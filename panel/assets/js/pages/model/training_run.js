@@ -2,10 +2,10 @@
 // provider's hyperparameters), the preview of the job those options make, and its start.
 
 import { gql } from "../../api.js";
-import { clearFieldErrors, confirmAction, errorBox, field, formError, h, loading, pageHeader, replace, showFieldErrors, toast } from "../../dom.js";
+import { confirmAction, field, formError, h, pageHeader, replace } from "../../dom.js";
 import { count } from "../../format.js";
 import { DEPLOYED_PROVIDERS } from "../models.js";
-import { previewView } from "./training_preview.js";
+import { previewThenStart } from "./preview_then_start.js";
 
 const TAGS = `query TrainingTags { trainingTags { tag count } }`;
 const PREVIEW = `query TrainingPreview($modelId: ID!, $input: TrainingJobInput) {
@@ -60,7 +60,6 @@ export async function renderTrainingRun(root, ctx, model, query) {
   const previewArea = h("div", { class: "preview", "aria-live": "polite" });
   const startNote = h("p", { class: "hint", id: "start-note" });
   const start = h("button", { type: "button", class: "primary", text: "Start training job", disabled: true, "aria-describedby": "start-note" });
-  let previewed = null;
 
   const options = h(
     "form",
@@ -91,56 +90,25 @@ export async function renderTrainingRun(root, ctx, model, query) {
     h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary", text: "Update preview" })),
   );
 
-  let ticket = 0;
-  const update = async () => {
-    const mine = ++ticket;
-    previewed = null;
-    start.disabled = true;
-    startNote.textContent = "";
-    replace(previewArea, loading("Preparing the preview…"));
-    const sent = input();
-    try {
-      const { trainingPreview } = await gql(PREVIEW, { modelId: model.id, input: sent });
-      if (mine !== ticket) return;
-      clearFieldErrors(options);
-      replace(previewArea, previewView(trainingPreview));
-      previewed = sent;
-      if (trainingPreview.errors.length) {
-        startNote.textContent = `The job cannot start: the training data has ${trainingPreview.errors.length === 1 ? "a problem" : `${trainingPreview.errors.length} problems`} (see Errors above). Fix them and update the preview.`;
-      } else {
-        start.disabled = false;
-        startNote.textContent = `Starting charges ${count(trainingPreview.platformCharge.totalCredits)} credits now; the provider bills its own fees to your API key.`;
-      }
-    } catch (error) {
-      if (error?.code === "UNAUTHENTICATED" || mine !== ticket) return;
-      replace(previewArea);
-      if (!showFieldErrors(options, error)) replace(previewArea, errorBox(error, update));
-      startNote.textContent = "The job cannot start until the preview has no errors.";
-    }
-  };
-
-  start.addEventListener("click", async () => {
-    if (!previewed) return;
-    const preview = previewArea.querySelector("[data-total-credits]");
-    const credits = preview?.dataset.totalCredits;
-    const blocks = preview?.dataset.blocks;
-    const sure = await confirmAction(
-      "Start the training job?",
-      `${count(Number(blocks))} training blocks are sent to ${model.provider} and marked Trained; ${count(Number(credits))} credits are charged now.`,
-      "Start job",
-      { danger: false },
-    );
-    if (!sure) return;
-    start.disabled = true;
-    try {
-      const { runTrainingJob: job } = await gql(RUN, { modelId: model.id, input: previewed });
-      toast(job.status === "FAILED" ? "The provider refused the job; nothing was charged." : "Training job started.", job.status === "FAILED" ? "error" : "info");
-      ctx.navigate(`#/jobs/${encodeURIComponent(job.id)}`);
-    } catch (error) {
-      start.disabled = false;
-      if (error?.code === "UNAUTHENTICATED") return;
-      if (!showFieldErrors(options, error)) toast(error.message, "error");
-    }
+  const update = previewThenStart({
+    ctx,
+    form: options,
+    area: previewArea,
+    start,
+    note: startNote,
+    read: input,
+    load: async (sent) => (await gql(PREVIEW, { modelId: model.id, input: sent })).trainingPreview,
+    blocked: (p) =>
+      `The job cannot start: the training data has ${p.errors.length === 1 ? "a problem" : `${p.errors.length} problems`} (see Errors above). Fix them and update the preview.`,
+    confirm: (sent, blocks, credits) =>
+      confirmAction(
+        "Start the training job?",
+        `${count(blocks)} training blocks are sent to ${model.provider} and marked Trained; ${count(credits)} credits are charged now.`,
+        "Start job",
+        { danger: false },
+      ),
+    launch: async (sent) => (await gql(RUN, { modelId: model.id, input: sent })).runTrainingJob,
+    started: "Training job started.",
   });
 
   replace(
