@@ -8,5 +8,6 @@ pub mod models;
 mod pretokenize;
 pub mod prices;
 mod provider_checks;
+mod ranks;
 pub mod report;
 pub mod tokens;

@@ -5,12 +5,14 @@
 //! patterns tried after the main one: `\s+$` (the run ends the text) in the main pattern, then
 //! `\s+\s`, whose last character is given back (the run minus the space that precedes the next
 //! word), then `\s+`. Matches are anchored at the end of the previous piece and the earliest
-//! pattern wins, as the alternatives of tiktoken's pattern do.
+//! pattern wins, as the alternatives of tiktoken's pattern do. The lazy automaton may give up
+//! on pathological input; the rest of that text is then split by the same patterns on a
+//! matcher that never gives up (slower, built only if needed).
 
 use std::sync::LazyLock;
 
 use regex_automata::hybrid::regex::{Cache, Regex};
-use regex_automata::{Anchored, Input};
+use regex_automata::{meta, Anchored, Input};
 
 use super::models::Encoding;
 
@@ -46,45 +48,58 @@ fn cl100k_main() -> String {
 }
 
 /// The patterns of an encoding, in order; the second gives its last character back.
-fn build(main: &str) -> Option<Regex> {
-    Regex::new_many(&[main, r"\s+\s", r"\s+"]).ok()
+fn patterns(main: &str) -> [&str; 3] {
+    [main, r"\s+\s", r"\s+"]
 }
 
-static O200K: LazyLock<Option<Regex>> = LazyLock::new(|| build(&o200k_main()));
-static CL100K: LazyLock<Option<Regex>> = LazyLock::new(|| build(&cl100k_main()));
+static O200K: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new_many(&patterns(&o200k_main())).ok());
+static CL100K: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new_many(&patterns(&cl100k_main())).ok());
+static O200K_SURE: LazyLock<Option<meta::Regex>> =
+    LazyLock::new(|| meta::Regex::new_many(&patterns(&o200k_main())).ok());
+static CL100K_SURE: LazyLock<Option<meta::Regex>> =
+    LazyLock::new(|| meta::Regex::new_many(&patterns(&cl100k_main())).ok());
 
 /// The pattern index whose match gives its last character back.
 const GIVES_BACK_ONE: usize = 1;
 
 /// A splitter for one encoding, with this thread's cache for its patterns.
 pub struct Splitter {
-    regex: &'static Regex,
-    cache: Cache,
+    encoding: Encoding,
+    regex: Option<(&'static Regex, Cache)>,
 }
 
 impl Splitter {
-    /// A splitter for `encoding`; `None` if its patterns could not be built (never expected:
-    /// the caller then splits another way).
-    pub fn new(encoding: Encoding) -> Option<Self> {
+    /// A splitter for `encoding`.
+    pub fn new(encoding: Encoding) -> Self {
         let regex = match encoding {
-            Encoding::O200kBase => O200K.as_ref()?,
-            Encoding::Cl100kBase => CL100K.as_ref()?,
+            Encoding::O200kBase => O200K.as_ref(),
+            Encoding::Cl100kBase => CL100K.as_ref(),
         };
-        Some(Self {
-            regex,
-            cache: regex.create_cache(),
-        })
+        Self {
+            encoding,
+            regex: regex.map(|regex| (regex, regex.create_cache())),
+        }
     }
 
     /// Calls `piece` with each piece of `text` in order. Returns `false` (having called it for
-    /// a prefix of the pieces only) if the search gave up, which the lazy automaton may do on
-    /// pathological input; the caller then counts the text another way.
+    /// a prefix of the pieces only) if the patterns could not be built, which their tests rule
+    /// out.
     pub fn for_each_piece(&mut self, text: &str, mut piece: impl FnMut(&str)) -> bool {
         let mut start = 0;
         while start < text.len() {
             let rest = &text[start..];
             let input = Input::new(rest).anchored(Anchored::Yes);
-            let Ok(Some(found)) = self.regex.try_search(&mut self.cache, &input) else {
+            let fast = self
+                .regex
+                .as_mut()
+                .and_then(|(regex, cache)| regex.try_search(cache, &input).ok());
+            let found = match fast {
+                Some(found) => found,
+                None => self.sure().and_then(|regex| regex.search(&input)),
+            };
+            let Some(found) = found else {
                 return false;
             };
             let mut end = found.end();
@@ -99,6 +114,14 @@ impl Splitter {
         }
         true
     }
+
+    /// The matcher that never gives up.
+    fn sure(&self) -> Option<&'static meta::Regex> {
+        match self.encoding {
+            Encoding::O200kBase => O200K_SURE.as_ref(),
+            Encoding::Cl100kBase => CL100K_SURE.as_ref(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -106,7 +129,7 @@ mod tests {
     use super::*;
 
     fn pieces(encoding: Encoding, text: &str) -> Vec<String> {
-        let mut splitter = Splitter::new(encoding).expect("patterns build");
+        let mut splitter = Splitter::new(encoding);
         let mut pieces = Vec::new();
         assert!(splitter.for_each_piece(text, |piece| pieces.push(piece.to_owned())));
         pieces
@@ -135,6 +158,14 @@ mod tests {
             for text in texts {
                 let expected: Vec<String> = reference.split(text).map(str::to_owned).collect();
                 assert_eq!(pieces(encoding, text), expected, "{text:?}");
+                // Where the lazy automaton gives up, the sure matcher splits alike.
+                let mut sure = Splitter {
+                    encoding,
+                    regex: None,
+                };
+                let mut split = Vec::new();
+                assert!(sure.for_each_piece(text, |piece| split.push(piece.to_owned())));
+                assert_eq!(split, expected, "{text:?}");
             }
         }
     }

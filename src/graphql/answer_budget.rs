@@ -12,7 +12,8 @@ use std::sync::Arc;
 use async_graphql::parser::types::Field;
 use async_graphql::registry::Registry;
 use async_graphql::{
-    Context, ContextSelectionSet, OutputType, Positioned, ServerError, ServerResult, Value,
+    Context, ContextBase, ContextSelectionSet, OutputType, Positioned, ServerError, ServerResult,
+    Value,
 };
 
 /// How many bytes of text one answer may still hold. Cloning shares the budget.
@@ -125,6 +126,17 @@ impl<S: AsRef<str> + Send + Sync> OutputType for LargeText<S> {
     async fn resolve(
         &self,
         ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        self.value(ctx, field)
+    }
+}
+
+impl<S: AsRef<str>> LargeText<S> {
+    /// The text as the answer's value for `field`, charged to the request's budget.
+    pub fn value<T>(
+        &self,
+        ctx: &ContextBase<'_, T>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
         let text = self.0.as_ref();

@@ -30,9 +30,10 @@ impl OrderPlan {
     pub fn apply(&self, value: &mut Value) {
         match value {
             Value::Object(map) if self.is_order_of(map) => {
-                // Already in order (the usual case): only the children may need it.
-                for (key, child) in &self.keys {
-                    if let (Some(child), Some(item)) = (child, map.get_mut(key)) {
+                // Already in order (the usual case): only the children may need it, and the
+                // keys pair up with the plan's without a lookup.
+                for ((_, child), item) in self.keys.iter().zip(map.values_mut()) {
+                    if let Some(child) = child {
                         child.apply(item);
                     }
                 }

@@ -9,6 +9,7 @@ pub mod document_cache;
 pub mod document_size;
 pub mod field_order;
 pub mod persisted_query;
+pub mod plain;
 
 use async_graphql::{Request, Response, ServerError, Value};
 

@@ -4,6 +4,7 @@
 //! twice the cap, the answer cannot be small).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use futures_util::TryStreamExt;
@@ -28,8 +29,11 @@ impl ExchangeLoader {
     }
 }
 
+/// The exchanges of one block, shared: the loader hands each caller the same texts, not a copy.
+pub type BlockExchanges = Arc<[ExchangeText]>;
+
 impl Loader<BlockId> for ExchangeLoader {
-    type Value = Vec<ExchangeText>;
+    type Value = BlockExchanges;
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[BlockId]) -> Result<HashMap<BlockId, Self::Value>, Self::Error> {
@@ -50,6 +54,9 @@ impl Loader<BlockId> for ExchangeLoader {
             let text = ExchangeText { prompt, response };
             by_block.entry(block_id).or_default().push(text);
         }
-        Ok(by_block)
+        Ok(by_block
+            .into_iter()
+            .map(|(block, texts)| (block, texts.into()))
+            .collect())
     }
 }

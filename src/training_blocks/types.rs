@@ -5,16 +5,20 @@ use std::collections::HashMap;
 
 use async_graphql::connection::PageInfo;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID};
+use async_graphql::resolver_utils::enum_value;
+use async_graphql::{
+    Context, Enum, InputObject, MaybeUndefined, Object, ScalarType, SimpleObject, Value, ID,
+};
 use chrono::{DateTime, Utc};
 
 use super::listing::{self, BlockFilter};
-use super::loader::ExchangeLoader;
+use super::loader::{BlockExchanges, ExchangeLoader};
 use super::validation::ExchangeText;
 use super::{BlockPatch, NewBlock};
 use crate::context::ContextExt;
 use crate::entities::training_block::{self, TrainingStatus};
 use crate::graphql::answer_budget::LargeText;
+use crate::graphql::plain::{self, PlainField, PlainList, PlainObject};
 use crate::ids::WorkspaceId;
 use crate::pagination::{encode_cursor, Page};
 
@@ -59,7 +63,7 @@ impl<'a> Exchange<'a> {
 pub struct TrainingBlock {
     model: training_block::Model,
     /// The exchanges, when the page this block was listed in has already loaded them.
-    exchanges: Option<Vec<ExchangeText>>,
+    exchanges: Option<BlockExchanges>,
 }
 
 impl From<training_block::Model> for TrainingBlock {
@@ -103,7 +107,7 @@ impl TrainingBlock {
         }
         let loader = ctx.data::<DataLoader<ExchangeLoader>>()?;
         let rows = loader.load_one(self.model.id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(Exchange::owned).collect())
+        Ok(rows.iter().cloned().map(Exchange::owned).collect())
     }
     /// When the block was created.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -232,19 +236,22 @@ impl TrainingBlockConnection {
 #[Object]
 impl TrainingBlockConnection {
     /// The blocks of this page with their cursors.
-    async fn edges(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingBlockEdge>> {
+    async fn edges(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<PlainList<TrainingBlockEdge>> {
         let with_exchanges = ctx.look_ahead().field("node").field("exchanges").exists();
         let blocks = self.blocks(ctx, with_exchanges).await?;
         let edges = blocks.into_iter().map(|node| TrainingBlockEdge {
             cursor: encode_cursor(node.model.id),
             node,
         });
-        Ok(edges.collect())
+        Ok(PlainList(edges.collect()))
     }
     /// The blocks of this page.
-    async fn nodes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingBlock>> {
+    async fn nodes(&self, ctx: &Context<'_>) -> async_graphql::Result<PlainList<TrainingBlock>> {
         let with_exchanges = ctx.look_ahead().field("exchanges").exists();
-        self.blocks(ctx, with_exchanges).await
+        Ok(PlainList(self.blocks(ctx, with_exchanges).await?))
     }
     /// Where this page stands and the cursors to continue from.
     async fn page_info(&self) -> PageInfo {
@@ -268,6 +275,52 @@ pub struct TrainingBlockEdge {
     cursor: String,
     /// The block.
     node: TrainingBlock,
+}
+
+impl PlainObject for TrainingBlockEdge {
+    fn plain_field(&self, ctx: &Context<'_>) -> PlainField {
+        match ctx.item.node.name.node.as_str() {
+            "cursor" => Some(Ok(Value::String(self.cursor.clone()))),
+            "node" => plain::field_object(ctx, &self.node),
+            _ => None,
+        }
+    }
+}
+
+impl PlainObject for TrainingBlock {
+    fn plain_field(&self, ctx: &Context<'_>) -> PlainField {
+        let optional = |text: &Option<String>| match text {
+            Some(text) => LargeText(text.as_str()).value(ctx, ctx.item),
+            None => Ok(Value::Null),
+        };
+        let value = match ctx.item.node.name.node.as_str() {
+            "id" => Ok(Value::String(self.model.id.to_string())),
+            "status" => Ok(enum_value(TrainingStatusGql::from(self.model.status))),
+            "tag" => Ok(self.model.tag.clone().map_or(Value::Null, Value::String)),
+            "additionalRules" => optional(&self.model.additional_rules),
+            "notes" => optional(&self.model.notes),
+            "exchanges" => {
+                let texts = self.exchanges.as_ref()?;
+                let exchanges: Vec<Exchange<'_>> = texts.iter().map(Exchange::borrowed).collect();
+                return plain::field_list(ctx, &exchanges);
+            }
+            "createdAt" => Ok(self.model.created_at.to_value()),
+            "updatedAt" => Ok(self.model.updated_at.to_value()),
+            _ => return None,
+        };
+        Some(value)
+    }
+}
+
+impl PlainObject for Exchange<'_> {
+    fn plain_field(&self, ctx: &Context<'_>) -> PlainField {
+        let text = match ctx.item.node.name.node.as_str() {
+            "prompt" => &self.prompt,
+            "response" => &self.response,
+            _ => return None,
+        };
+        Some(text.value(ctx, ctx.item))
+    }
 }
 
 impl From<TrainingBlockFilter> for BlockFilter {

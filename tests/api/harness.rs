@@ -175,6 +175,22 @@ impl TestApp {
         self.gql(&self.admin, query, variables).await
     }
 
+    /// Runs a GraphQL operation as the test workspace's ADMIN and returns its `data` as
+    /// written, with the keys in the answer's order; fails the test on errors.
+    pub async fn admin_gql_text(&self, query: &str, variables: Value) -> String {
+        let auth = auth::authenticate(&self.db, Some(&self.admin))
+            .await
+            .expect("authenticate");
+        let request = Request::new(query).variables(Variables::from_json(variables));
+        let response = schema::execute(&self.schema, &self.db, auth, request).await;
+        assert!(
+            response.errors.is_empty(),
+            "unexpected errors: {:?}",
+            response.errors
+        );
+        serde_json::to_string(&response.data).expect("data json")
+    }
+
     /// Sets the statement counter to zero.
     pub fn reset_statements(&self) {
         self.statements.store(0, Ordering::SeqCst);

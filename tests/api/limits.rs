@@ -211,6 +211,52 @@ async fn error_messages_quote_little_of_a_huge_input() {
     assert!(text.len() < 1_000, "{:.300}…", text);
 }
 
+/// An answer over the cap: no data, one `BAD_USER_INPUT` error.
+#[track_caller]
+fn assert_one_error_in_place_of_the_answer(answer: &Value) {
+    assert!(answer["data"].is_null(), "{answer}");
+    assert_eq!(
+        answer["errors"].as_array().map(Vec::len),
+        Some(1),
+        "{answer}"
+    );
+    assert_eq!(first_code(answer), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn a_page_whose_texts_outgrow_the_cap_is_replaced_by_one_error() {
+    let app = TestApp::spawn().await;
+    let long = "p".repeat(25_000);
+    for _ in 0..3 {
+        app.create_block(&[(&long, "short")], None).await;
+    }
+    let base = app.serve(with_answer_cap(64 * 1024)).await;
+    // 75 KB of prompts are read (under twice the cap) and answered from memory in one pass.
+    for selection in [
+        "edges { node { id exchanges { prompt } } }",
+        "nodes { exchanges { prompt } }",
+    ] {
+        let page = format!("{{ trainingBlocks(first: 10) {{ {selection} }} }}");
+        let (status, text) = post_raw(
+            &base,
+            Some(&app.admin),
+            json!({ "query": page }).to_string(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(text.len() < 1_000, "the answer is not sent: {:.300}", text);
+        assert_one_error_in_place_of_the_answer(&serde_json::from_str(&text).expect("json"));
+    }
+    let two = "{ trainingBlocks(first: 2) { nodes { exchanges { prompt } } } }";
+    let (_, answer) = post(&base, Some(&app.admin), two).await;
+    assert_eq!(
+        answer["data"]["trainingBlocks"]["nodes"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+}
+
 #[tokio::test]
 async fn a_page_whose_exchanges_outgrow_the_cap_is_not_loaded_whole() {
     let app = TestApp::spawn().await;
@@ -222,13 +268,7 @@ async fn a_page_whose_exchanges_outgrow_the_cap_is_not_loaded_whole() {
     let page = "{ trainingBlocks(first: 10) { edges { node { id exchanges { response } } } } }";
     let (_, answer) = post(&base, Some(&app.admin), page).await;
     // Only short responses are asked for, but 160 KB of prompts (over twice the cap) would be read.
-    assert!(answer["data"].is_null(), "{answer}");
-    assert_eq!(
-        answer["errors"].as_array().map(Vec::len),
-        Some(1),
-        "{answer}"
-    );
-    assert_eq!(first_code(&answer), "BAD_USER_INPUT");
+    assert_one_error_in_place_of_the_answer(&answer);
     let one = "{ trainingBlocks(first: 1) { edges { node { exchanges { prompt } } } } }";
     let (_, answer) = post(&base, Some(&app.admin), one).await;
     let prompt = &answer["data"]["trainingBlocks"]["edges"][0]["node"]["exchanges"][0]["prompt"];

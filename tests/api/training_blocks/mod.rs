@@ -3,6 +3,7 @@
 mod bulk;
 mod create;
 mod listing;
+mod plain_answers;
 mod query_plans;
 mod update;
 
