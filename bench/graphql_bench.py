@@ -22,8 +22,8 @@ One command runs the whole comparison:
    tuner's (models with their provider model, base model and system prompt; the page's block
    ids, statuses, tags, exchanges, `hasNextPage` and total) before anything is measured.
 4. Runs `wrk -t1 -cN --latency` (pinned to CPU 1) for each query against each server, `--rounds`
-   times in turn, and records requests/s, p50, p99, the server's CPU per request and its RSS
-   before and after each run. A last pair of Q1 runs restarts tuner with `RUST_LOG=warn` to
+   times in turn, and records requests/s, p50, p99, the server's CPU per request, the CPU all
+   Postgres processes spent per request meanwhile, and the server's RSS before and after each run. A last pair of Q1 runs restarts tuner with `RUST_LOG=warn` to
    show what the per-request log line costs.
 
 Prints each run, then the medians and the ratios the goals are stated in (tuner against
@@ -293,14 +293,40 @@ def check_same_data(q1_tuner, q2_tuner, q1_pg, q2_pg, models, blocks):
 
 # -- measuring ---------------------------------------------------------------------------------
 
+def postgres_cpu_seconds():
+    """CPU time of each running Postgres process (the backends that serve the servers under
+    test among them), by pid."""
+    seconds = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                if f.read().strip() != "postgres":
+                    continue
+            seconds[entry] = cpu_seconds(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    return seconds
+
+
+def postgres_cpu_since(before):
+    """CPU time Postgres processes spent since `before` (a process that exited meanwhile takes
+    its share with it: a lower bound)."""
+    after = postgres_cpu_seconds()
+    return sum(max(0.0, spent - before.get(pid, 0.0)) for pid, spent in after.items())
+
+
 def run_wrk(server, query, args):
     argv = ["taskset", "-c", "1", "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s",
             "--latency", "-s", LUA, server.url]
     env = dict(os.environ, BENCH_TOKEN=server.token(query), BENCH_BODY=json.dumps(server.bodies[query]))
     rss_before = proc_status_kb(server.pid, "VmRSS")
     cpu_before = cpu_seconds(server.pid)
+    postgres_before = postgres_cpu_seconds()
     out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
     cpu = cpu_seconds(server.pid) - cpu_before
+    postgres = postgres_cpu_since(postgres_before)
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     if re.search(r"Non-2xx or 3xx responses|Socket errors", out) or requests == 0:
         raise StackError(f"wrk against {server.name} {query} had failures:\n{out}")
@@ -312,6 +338,7 @@ def run_wrk(server, query, args):
         "p50_ms": wrk_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
         "p99_ms": wrk_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
         "cpu_us_per_request": round(cpu / requests * 1e6, 1),
+        "postgres_cpu_us_per_request": round(postgres / requests * 1e6, 1),
         "rss_kb_before": rss_before,
         "rss_kb_after": proc_status_kb(server.pid, "VmRSS"),
     }
@@ -321,6 +348,7 @@ def show(result, log):
     log(f"  {result['server']:<14} {result['query']}  {result['rps']:>9,.0f} req/s  "
         f"p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms  "
         f"CPU {result['cpu_us_per_request']:7.1f} µs/req  "
+        f"Postgres {result['postgres_cpu_us_per_request']:7.1f} µs/req  "
         f"RSS {result['rss_kb_before'] / 1024:.1f} -> {result['rss_kb_after'] / 1024:.1f} MiB")
 
 
@@ -402,6 +430,9 @@ def main():
     try:
         stack.start()
         workspace, reader, editor = fill(stack, log, args.blocks, args.models)
+        # What autovacuum does to a settled database: without it the planner still believes
+        # the tables hold a handful of rows, and counts visit every row's heap page.
+        psql(database_url, "VACUUM (ANALYZE)")
         tuner_url = f"{stack.base}/graphql"
         q1 = post_json(tuner_url, {"query": Q1}, reader)
         q2 = post_json(tuner_url, {"query": Q2}, editor)
