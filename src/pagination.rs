@@ -1,9 +1,10 @@
 //! Relay-style keyset pagination over UUIDv7 ids: argument checks, opaque cursors, page fetch.
 
 use base64::Engine;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select, Statement,
 };
 use uuid::Uuid;
 
@@ -15,6 +16,8 @@ pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 500;
 
 const CURSOR_TAG: &str = "c1:";
+/// The column that carries a page's total, when counted with the page.
+const PAGE_TOTAL: &str = "page_total";
 
 /// The Relay arguments as the client sent them.
 #[derive(Debug, Default, Clone)]
@@ -41,6 +44,15 @@ pub struct Page<M> {
     pub items: Vec<M>,
     pub has_previous: bool,
     pub has_next: bool,
+    /// The number of rows across every page, when fetched with [`fetch_with_total`].
+    pub total: Option<u64>,
+}
+
+/// Whether a page is fetched with the number of rows across every page.
+#[derive(Debug, Clone, Copy)]
+enum Total {
+    Skip,
+    Count,
 }
 
 impl PageRequest {
@@ -142,7 +154,23 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
-    fetch_in_order(db, select, id, request, Order::OldestFirst).await
+    fetch_page(db, select, id, request, Order::OldestFirst, Total::Skip).await
+}
+
+/// [`fetch`], with the number of rows `select` holds across every page in [`Page::total`]. The
+/// page's statement counts them too (an uncorrelated subquery, run once): a page and its total
+/// cost one round trip. Only an empty page, which has no row to carry the total, counts apart.
+pub async fn fetch_with_total<E, C>(
+    db: &C,
+    select: Select<E>,
+    id: E::Column,
+    request: &PageRequest,
+) -> Result<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    fetch_page(db, select, id, request, Order::OldestFirst, Total::Count).await
 }
 
 /// Fetches one page of `select` ordered by `id` in `order`; `after` and `before` cursors and
@@ -153,6 +181,21 @@ pub async fn fetch_in_order<E, C>(
     id: E::Column,
     request: &PageRequest,
     order: Order,
+) -> Result<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    fetch_page(db, select, id, request, order, Total::Skip).await
+}
+
+async fn fetch_page<E, C>(
+    db: &C,
+    select: Select<E>,
+    id: E::Column,
+    request: &PageRequest,
+    order: Order,
+    total: Total,
 ) -> Result<Page<E::Model>>
 where
     E: EntityTrait,
@@ -186,7 +229,23 @@ where
     } else {
         window.order_by_asc(id)
     };
-    let mut items = ordered.limit(request.limit + 1).all(db).await?;
+    let (mut items, total) = match total {
+        Total::Skip => (first_rows(db, ordered, request.limit + 1).await?, None),
+        Total::Count => {
+            let counting = select.clone().select_only().column_as(id.count(), "n");
+            let (items, total) =
+                first_rows_counted(db, ordered, request.limit + 1, counting.clone()).await?;
+            let total = match total {
+                Some(total) => total,
+                None => counting
+                    .into_tuple::<i64>()
+                    .one(db)
+                    .await?
+                    .map_or(0, count_of),
+            };
+            (items, Some(total))
+        }
+    };
     let more = items.len() as u64 > request.limit;
     items.truncate(request.limit as usize);
     if request.from_end {
@@ -205,6 +264,7 @@ where
             items,
             has_previous: more,
             has_next,
+            total,
         });
     }
     let has_previous = match request.after {
@@ -215,11 +275,63 @@ where
         items,
         has_previous,
         has_next: more,
+        total,
     })
 }
 
 async fn exists<E: EntityTrait, C: ConnectionTrait>(db: &C, select: Select<E>) -> Result<bool> {
-    Ok(select.limit(1).one(db).await?.is_some())
+    Ok(!first_rows(db, select, 1).await?.is_empty())
+}
+
+/// The first `limit` rows of `select`, with the limit written into the statement's text instead
+/// of bound as a parameter. Postgres plans a prepared statement whose LIMIT is a parameter again
+/// on every call (each plan for a known limit looks cheaper than a generic one); with the number
+/// in the text, it settles on one generic plan per page size and reuses it.
+async fn first_rows<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    select: Select<E>,
+    limit: u64,
+) -> Result<Vec<E::Model>> {
+    let statement = with_limit_in_text(select, db.get_database_backend(), limit);
+    Ok(E::find().from_raw_sql(statement).all(db).await?)
+}
+
+/// Like [`first_rows`], with the number of rows `counting` finds (a `SELECT COUNT(..)` of one
+/// column) read by the same statement; `None` when no row came back to carry it.
+async fn first_rows_counted<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    select: Select<E>,
+    limit: u64,
+    counting: Select<E>,
+) -> Result<(Vec<E::Model>, Option<u64>)> {
+    let total = Expr::SubQuery(None, Box::new(counting.into_query().into()));
+    let select = select.expr_as(total, PAGE_TOTAL);
+    let statement = with_limit_in_text(select, db.get_database_backend(), limit);
+    let rows = db.query_all_raw(statement).await?;
+    let total = match rows.first() {
+        Some(row) => Some(count_of(row.try_get("", PAGE_TOTAL)?)),
+        None => None,
+    };
+    let items = rows
+        .iter()
+        .map(|row| E::Model::from_query_result(row, ""))
+        .collect::<std::result::Result<_, _>>()?;
+    Ok((items, total))
+}
+
+/// A `COUNT` as read.
+fn count_of(count: i64) -> u64 {
+    u64::try_from(count).unwrap_or_default()
+}
+
+fn with_limit_in_text<E: EntityTrait>(
+    select: Select<E>,
+    backend: DbBackend,
+    limit: u64,
+) -> Statement {
+    let mut statement = select.build(backend);
+    statement.sql.push_str(&format!(" LIMIT {limit}"));
+    statement
 }
 
 #[cfg(test)]
@@ -230,6 +342,22 @@ mod tests {
     fn cursors_round_trip() {
         let id = Uuid::now_v7();
         assert_eq!(decode_cursor("after", &encode_cursor(id)).ok(), Some(id));
+    }
+
+    #[test]
+    fn the_limit_is_part_of_the_statement_text() {
+        use crate::entities::training_block;
+        let select = training_block::Entity::find()
+            .filter(training_block::Column::Id.gt(Uuid::nil()))
+            .order_by_asc(training_block::Column::Id);
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            let statement = with_limit_in_text(select.clone(), backend, 101);
+            assert!(statement
+                .sql
+                .ends_with(" ORDER BY \"training_block\".\"id\" ASC LIMIT 101"));
+            let values = statement.values.map(|v| v.0.len()).unwrap_or_default();
+            assert_eq!(values, 1, "only the id is bound: {}", statement.sql);
+        }
     }
 
     #[test]

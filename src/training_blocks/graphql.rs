@@ -41,7 +41,9 @@ impl TrainingBlockQuery {
         })?;
         let filter: listing::BlockFilter = filter.unwrap_or_default().into();
         filter.validate()?;
-        let page = listing::page(ctx.db()?, principal.workspace_id, &filter, &request).await?;
+        let total = ctx.look_ahead().field("totalCount").exists();
+        let db = ctx.db()?;
+        let page = listing::page(db, principal.workspace_id, &filter, &request, total).await?;
         Ok(TrainingBlockConnection::new(
             page,
             principal.workspace_id,

@@ -84,15 +84,22 @@ fn matching_blocks(search: &str) -> sea_orm::sea_query::SelectStatement {
         .to_owned()
 }
 
-/// One page of the workspace's blocks matching `filter`, oldest first.
+/// One page of the workspace's blocks matching `filter`, oldest first; with `total`, the number
+/// of matching blocks too, read by the same statement.
 pub async fn page(
     db: &impl ConnectionTrait,
     workspace_id: WorkspaceId,
     filter: &BlockFilter,
     request: &PageRequest,
+    total: bool,
 ) -> Result<Page<training_block::Model>> {
     let select = filter.apply(workspace_id);
-    pagination::fetch(db, select, training_block::Column::Id, request).await
+    let id = training_block::Column::Id;
+    if total {
+        pagination::fetch_with_total(db, select, id, request).await
+    } else {
+        pagination::fetch(db, select, id, request).await
+    }
 }
 
 /// How many of the workspace's blocks match `filter`.

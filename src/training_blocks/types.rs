@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use async_graphql::connection::PageInfo;
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::resolver_utils::enum_value;
 use async_graphql::{
     Context, Enum, InputObject, MaybeUndefined, Object, ScalarType, SimpleObject, Value, ID,
@@ -209,9 +209,11 @@ impl TrainingBlockConnection {
         }
     }
 
-    /// The page's blocks. When the query selects their exchanges, the DataLoader fetches them
+    /// The page's blocks. When the query selects their exchanges, the page's loader reads them
     /// for the whole page in one batch up front: left to each block, the loader's batches would
-    /// follow the timing of the list's resolution, and the cost would grow with the page.
+    /// follow the timing of the list's resolution, and the cost would grow with the page. The
+    /// page knows every key, so the batch is read at once rather than after the DataLoader's
+    /// wait for more keys.
     async fn blocks(
         &self,
         ctx: &Context<'_>,
@@ -219,10 +221,9 @@ impl TrainingBlockConnection {
     ) -> async_graphql::Result<Vec<TrainingBlock>> {
         let mut loaded = HashMap::new();
         if with_exchanges {
-            let loader = ctx.data::<DataLoader<ExchangeLoader>>()?;
-            loaded = loader
-                .load_many(self.page.items.iter().map(|b| b.id))
-                .await?;
+            let ids: Vec<_> = self.page.items.iter().map(|b| b.id).collect();
+            let loader = ctx.data::<DataLoader<ExchangeLoader>>()?.loader();
+            loaded = loader.load(&ids).await?;
         }
         let blocks = self.page.items.iter().map(|block| TrainingBlock {
             model: block.clone(),
@@ -264,7 +265,11 @@ impl TrainingBlockConnection {
     }
     /// Number of blocks matching the filter, across all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
-        Ok(listing::count(ctx.db()?, self.workspace_id, &self.filter).await?)
+        // Read with the page when the query's look-ahead showed it; counted apart otherwise.
+        match self.page.total {
+            Some(total) => Ok(total),
+            None => Ok(listing::count(ctx.db()?, self.workspace_id, &self.filter).await?),
+        }
     }
 }
 

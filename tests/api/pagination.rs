@@ -309,6 +309,26 @@ async fn total_count_reflects_the_filter_not_the_page() {
 }
 
 #[tokio::test]
+async fn the_total_is_given_on_an_empty_page_and_through_fragments() {
+    let app = TestApp::spawn().await;
+    create_blocks(&app, 4).await;
+    let last = page(&app, json!({ "first": 4 })).await;
+    // Past the last block the page has no row to carry the count with it.
+    let beyond = page(&app, json!({ "first": 2, "after": last.end() })).await;
+    assert!(beyond.ids.is_empty());
+    assert_eq!(beyond.total, 4);
+    let before_first = page(&app, json!({ "last": 2, "before": last.start() })).await;
+    assert!(before_first.ids.is_empty());
+    assert_eq!(before_first.total, 4);
+    let fragments = "query { trainingBlocks(first: 1) { ...Counted ... on TrainingBlockConnection { nodes { id } } } }
+        fragment Counted on TrainingBlockConnection { totalCount }";
+    let reply = app.admin_gql(fragments, json!({})).await;
+    let connection = &reply.data()["trainingBlocks"];
+    assert_eq!(connection["totalCount"], 4, "{connection}");
+    assert_eq!(connection["nodes"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
 async fn a_cursor_outlives_the_block_it_points_at() {
     let app = TestApp::spawn().await;
     let ids = create_blocks(&app, 5).await;
