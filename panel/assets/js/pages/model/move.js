@@ -8,19 +8,12 @@ import { confirmAction, field, formError, h, pageHeader, replace } from "../../d
 import { count } from "../../format.js";
 import { KNOWN_PROVIDERS } from "../models.js";
 import { previewThenStart } from "./preview_then_start.js";
+import { PREVIEW_FIELDS } from "./training_preview.js";
 
 const CREDENTIALS = `query MoveProviders { providerCredentials { provider } }`;
 const BASE_MODELS = `query MoveBaseModels($provider: String!) { baseModels(provider: $provider) { id } }`;
 const PREVIEW = `query MovePreview($id: ID!, $provider: String!, $baseModel: String!) {
-  movePreview(id: $id, provider: $provider, baseModel: $baseModel) {
-    trainingModel continuesTraining provider blockCount exampleCount
-    tokens { total min mean max encoding encodingAssumed limitPerExample }
-    errors { code message blockIds count }
-    warnings { code message blockIds count }
-    estimatedEpochs estimatedBilledTokens estimatedProviderCostUsd
-    platformCharge { feeCredits blockCredits totalCredits }
-    systemPrompt jsonlPreview
-  }
+  movePreview(id: $id, provider: $provider, baseModel: $baseModel) {${PREVIEW_FIELDS}  }
 }`;
 const MOVE = `mutation MoveCustomModel($id: ID!, $provider: String!, $baseModel: String!) {
   moveCustomModel(id: $id, provider: $provider, baseModel: $baseModel) { id status }

@@ -4,6 +4,17 @@
 import { facts, h } from "../../dom.js";
 import { count, dollars } from "../../format.js";
 
+/** The fields of a `TrainingPreview` that `previewView` shows, for the queries that load one. */
+export const PREVIEW_FIELDS = `
+    trainingModel continuesTraining provider blockCount exampleCount
+    tokens { total min mean max encoding encodingAssumed limitPerExample }
+    errors { code message blockIds count }
+    warnings { code message blockIds count }
+    estimatedEpochs estimatedBilledTokens estimatedProviderCostUsd
+    platformCharge { feeCredits blockCredits totalCredits }
+    systemPrompt jsonlPreview
+`;
+
 /** The errors or warnings of a preview, each with links to the blocks it names. */
 function problemList(kind, problems) {
   if (!problems.length) return null;

@@ -6,18 +6,11 @@ import { confirmAction, field, formError, h, pageHeader, replace } from "../../d
 import { count } from "../../format.js";
 import { DEPLOYED_PROVIDERS } from "../models.js";
 import { previewThenStart } from "./preview_then_start.js";
+import { PREVIEW_FIELDS } from "./training_preview.js";
 
 const TAGS = `query TrainingTags { trainingTags { tag count } }`;
 const PREVIEW = `query TrainingPreview($modelId: ID!, $input: TrainingJobInput) {
-  trainingPreview(modelId: $modelId, input: $input) {
-    trainingModel continuesTraining provider blockCount exampleCount
-    tokens { total min mean max encoding encodingAssumed limitPerExample }
-    errors { code message blockIds count }
-    warnings { code message blockIds count }
-    estimatedEpochs estimatedBilledTokens estimatedProviderCostUsd
-    platformCharge { feeCredits blockCredits totalCredits }
-    systemPrompt jsonlPreview
-  }
+  trainingPreview(modelId: $modelId, input: $input) {${PREVIEW_FIELDS}  }
 }`;
 const RUN = `mutation RunTrainingJob($modelId: ID!, $input: TrainingJobInput) { runTrainingJob(modelId: $modelId, input: $input) { id status } }`;
 
